@@ -1,0 +1,59 @@
+/**
+ * The narrow interface a transport (TCP, WebSocket, TLS) hands to the protocol state machine.
+ * The protocol never imports a transport; transports never parse NATS.
+ */
+
+/** Connection types as named by `allowed_connection_types` in the reference. */
+export type ConnectionKind =
+  | "STANDARD"
+  | "WEBSOCKET"
+  | "LEAFNODE"
+  | "LEAFNODE_WS"
+  | "MQTT"
+  | "MQTT_WS";
+
+/** What a TLS transport learned about the peer certificate (absent on plain connections). */
+export interface TlsPeer {
+  /** Negotiated protocol version, e.g. "TLSv1.3". */
+  version?: string;
+  /** Cipher suite name. */
+  cipher?: string;
+  /** DER of the verified peer certificate chain, leaf first (empty when no client cert). */
+  chainDer: Uint8Array[];
+  /** Whether the chain verified against the configured CA. */
+  verified: boolean;
+}
+
+/** What a WebSocket transport learned from the HTTP upgrade request. */
+export interface WebSocketPeer {
+  /** The request headers (lowercase names). */
+  headers: Headers;
+  /** Value of the configured `jwt_cookie`, when present in the request. */
+  cookieJwt?: string;
+  /** Client IP from X-Forwarded-For, only when the proxy is trusted. */
+  forwardedFor?: string;
+  /** True when the request came from a browser (User-Agent starts with "Mozilla/"). */
+  browser: boolean;
+}
+
+/** Facts about the peer that the protocol and auth may consult. */
+export interface PeerInfo {
+  kind: ConnectionKind;
+  /** Socket peer address (never X-Forwarded-For). */
+  hostname: string;
+  port: number;
+  tls?: TlsPeer;
+  ws?: WebSocketPeer;
+}
+
+/**
+ * A bidirectional byte pipe owned by a transport.
+ * `write` is called at most once at a time by the protocol's flusher and must write all bytes
+ * (looping on partial writes). `close` must be idempotent; `reason` is the reference's
+ * ClosedState text (e.g. "Protocol Violation") so a WebSocket can pick its close status.
+ */
+export interface Transport {
+  readonly peer: PeerInfo;
+  write(data: Uint8Array): Promise<void>;
+  close(reason: string): void;
+}
