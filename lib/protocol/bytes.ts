@@ -1,0 +1,51 @@
+/** Small byte helpers for the hot path. */
+
+const decoder = new TextDecoder();
+export const encoder = new TextEncoder();
+
+/** Decodes protocol tokens; ASCII is converted without a TextDecoder call. */
+export function tokenString(b: Uint8Array): string {
+  const n = b.length;
+  if (n > 64) return decoder.decode(b);
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c >= 0x80) return decoder.decode(b);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** Copies `src` into `dst` at `pos`; returns the position after it. */
+export function put(dst: Uint8Array, pos: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n < 24) {
+    for (let i = 0; i < n; i++) dst[pos + i] = src[i];
+  } else dst.set(src, pos);
+  return pos + n;
+}
+
+/** Writes a non-negative integer in decimal; returns the position after it. */
+export function putInt(dst: Uint8Array, pos: number, v: number): number {
+  if (v < 10) {
+    dst[pos] = 48 + v;
+    return pos + 1;
+  }
+  const digits = decimalLength(v);
+  let p = pos + digits;
+  while (v > 0) {
+    dst[--p] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return pos + digits;
+}
+
+/** Number of decimal digits of a non-negative integer. */
+export function decimalLength(v: number): number {
+  let d = 1;
+  while (v >= 10) {
+    v = Math.floor(v / 10);
+    d++;
+  }
+  return d;
+}

@@ -1,0 +1,117 @@
+/**
+ * A connection's outbound queue: protocol bytes are appended to one growable buffer and handed to
+ * the transport in a single write per turn of the event loop. While a write is in flight, new
+ * bytes collect in a second buffer (double buffering), so writes never overlap.
+ */
+
+const INITIAL = 1024;
+/** Buffers above this size are dropped when the queue drains, so idle connections stay small. */
+const KEEP_LIMIT = 64 * 1024;
+
+/** Where the outbound queue sends its bytes and reports failures. */
+export interface OutboundSink {
+  write(data: Uint8Array): Promise<void>;
+  /** A write failed (the transport is gone). */
+  onWriteError(err: unknown): void;
+}
+
+/** Append-only byte queue with coalesced, non-overlapping flushes. */
+export class Outbound {
+  /** Bytes waiting to be written. */
+  buf: Uint8Array = EMPTY;
+  len = 0;
+  private spare: Uint8Array = EMPTY;
+  private inflightLen = 0;
+  private scheduled = false;
+  /** performance.now() when the in-flight write started, 0 when idle. */
+  writeStartedAt = 0;
+  private closed = false;
+  /** Resolvers waiting for the queue to drain. */
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(private readonly sink: OutboundSink) {}
+
+  /** Bytes queued or in flight (what max_pending bounds). */
+  get pending(): number {
+    return this.len + this.inflightLen;
+  }
+
+  /** Makes room for `n` more bytes; returns the buffer to write into at `this.len`. */
+  reserve(n: number): Uint8Array {
+    const need = this.len + n;
+    if (need > this.buf.length) {
+      let cap = Math.max(INITIAL, this.buf.length * 2);
+      while (cap < need) cap *= 2;
+      const next = this.spare.length >= need ? this.spare : new Uint8Array(cap);
+      if (next === this.spare) this.spare = EMPTY;
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+    }
+    return this.buf;
+  }
+
+  /** Appends bytes and schedules a flush. */
+  push(bytes: Uint8Array): void {
+    this.reserve(bytes.length).set(bytes, this.len);
+    this.len += bytes.length;
+    this.schedule();
+  }
+
+  /** Schedules one flush for the end of the current turn. */
+  schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    queueMicrotask(this.flushNow);
+  }
+
+  /** Resolves when everything queued so far has been written (or the queue closed). */
+  drained(): Promise<void> {
+    if (this.pending === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Stops writing; pending bytes are discarded. */
+  close(): void {
+    this.closed = true;
+    this.len = 0;
+    this.buf = EMPTY;
+    this.spare = EMPTY;
+    this.wakeDrainWaiters();
+  }
+
+  private readonly flushNow = (): void => {
+    this.scheduled = false;
+    if (this.closed || this.inflightLen > 0 || this.len === 0) return;
+    const data = this.buf.subarray(0, this.len);
+    this.inflightLen = this.len;
+    // Swap buffers: new bytes go to the spare while this one is being written.
+    const written = this.buf;
+    this.buf = this.spare;
+    this.spare = EMPTY;
+    this.len = 0;
+    this.writeStartedAt = performance.now();
+    this.sink.write(data).then(() => {
+      this.inflightLen = 0;
+      this.writeStartedAt = 0;
+      if (this.closed) return;
+      if (written.length <= KEEP_LIMIT) this.spare = written;
+      if (this.len > 0) this.flushNow();
+      else {
+        if (this.buf.length > KEEP_LIMIT) this.buf = EMPTY;
+        this.wakeDrainWaiters();
+      }
+    }, (err) => {
+      this.inflightLen = 0;
+      this.writeStartedAt = 0;
+      if (!this.closed) this.sink.onWriteError(err);
+    });
+  };
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,215 @@
+/**
+ * The server: owns the listeners, the accounts and the client registry, and is the
+ * `ServerContext` every client connection consults. Transports feed bytes into
+ * `ClientConnection`s; nothing here parses the protocol.
+ */
+import { createAuthenticator } from "../auth/authenticator.ts";
+import { createNonce, createServerId } from "../auth/nkeys.ts";
+import { compilePermissions } from "../auth/permissions.ts";
+import type { Authenticator, Permissions } from "../auth/types.ts";
+import type { ServerOptions } from "../config/options.ts";
+import { ClientConnection } from "../protocol/client.ts";
+import type {
+  Account,
+  Logger,
+  PermissionChecker,
+  ServerContext,
+  ServerStats,
+} from "../protocol/context.ts";
+import { Closed, Err } from "../protocol/errors.ts";
+import type { ClientSub } from "../protocol/subscription.ts";
+import type { Transport } from "../protocol/transport.ts";
+import { Sublist } from "../routing/sublist.ts";
+import { TcpListener, TcpTransport } from "../transport/tcp.ts";
+
+/** The version this server reports (the reference it matches). */
+export const VERSION = "2.9.10";
+
+/** Bound ports after start (the real ones when -1/0 was asked for). */
+export interface ServerPorts {
+  client: number;
+  websocket?: number;
+  monitor?: number;
+}
+
+/** A running NATS server. */
+export class NatsServer implements ServerContext {
+  readonly options: ServerOptions;
+  readonly authenticator: Authenticator;
+  readonly log: Logger;
+  readonly stats: ServerStats = {
+    inMsgs: 0,
+    outMsgs: 0,
+    inBytes: 0,
+    outBytes: 0,
+    slowConsumers: 0,
+  };
+  readonly serverId = createServerId();
+  readonly serverName: string;
+  readonly ports: ServerPorts = { client: 0 };
+  readonly startedAt = new Date();
+  private readonly accounts = new Map<string, Account>();
+  private readonly clients = new Map<number, ClientConnection>();
+  private nextCid = 1;
+  private tcp?: TcpListener;
+  private sweepTimer?: ReturnType<typeof setInterval>;
+  private shuttingDown = false;
+  private info?: Record<string, unknown>;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(options: ServerOptions, log: Logger) {
+    this.options = options;
+    this.log = log;
+    this.authenticator = createAuthenticator(options.auth);
+    this.serverName = options.serverName || this.serverId;
+    this.done = new Promise((r) => this.resolveDone = r);
+  }
+
+  /** Opens the listeners and starts serving. */
+  // deno-lint-ignore require-await
+  async start(): Promise<void> {
+    const o = this.options;
+    this.log.info(`Starting nats-server`);
+    this.log.info(`  Version:  ${VERSION}`);
+    this.log.info(`  Git:      [not set]`);
+    this.log.info(`  Name:     ${this.serverName}`);
+    this.log.info(`  ID:       ${this.serverId}`);
+    this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
+    this.ports.client = this.tcp.addr.port;
+    this.log.info(`Listening for client connections on ${hostPort(o.host, this.ports.client)}`);
+    this.tcp.serve((conn) => this.acceptTcp(conn)).catch((err) => {
+      if (!this.shuttingDown) this.log.error(`Error accepting client connection: ${err}`);
+    });
+    this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
+    this.log.info("Server is ready");
+  }
+
+  /** The ports file content (`--ports_file_dir`), as the reference writes it. */
+  portsInfo(): Record<string, string[]> {
+    const hosts = expandHost(this.options.host);
+    return { nats: hosts.map((h) => `nats://${hostPort(h, this.ports.client)}`) };
+  }
+
+  /** Resolves when the server has shut down. */
+  get finished(): Promise<void> {
+    return this.done;
+  }
+
+  /** Number of open client connections. */
+  get numClients(): number {
+    return this.clients.size;
+  }
+
+  /** Closes the listeners and every connection (reason "Server Shutdown"). */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return this.done;
+    this.shuttingDown = true;
+    this.log.info("Initiating Shutdown...");
+    this.tcp?.close();
+    clearInterval(this.sweepTimer);
+    for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
+    this.clients.clear();
+    this.log.info("Server Exiting..");
+    this.resolveDone();
+    await Promise.resolve();
+  }
+
+  // ---- ServerContext --------------------------------------------------------------------------
+
+  baseInfo(): Record<string, unknown> {
+    if (!this.info) {
+      const o = this.options;
+      this.info = {
+        server_id: this.serverId,
+        server_name: this.serverName,
+        version: VERSION,
+        proto: 1,
+        go: `deno${Deno.version.deno}`,
+        host: o.host,
+        port: this.ports.client,
+        headers: !o.noHeaderSupport,
+        max_payload: o.maxPayload,
+      };
+    }
+    return this.info;
+  }
+
+  account(name: string): Account {
+    let acc = this.accounts.get(name);
+    if (!acc) {
+      acc = { name, sublist: new Sublist<ClientSub>() };
+      this.accounts.set(name, acc);
+    }
+    return acc;
+  }
+
+  permissionChecker(perms: Permissions): PermissionChecker {
+    return compilePermissions(perms);
+  }
+
+  removeClient(cid: number): void {
+    this.clients.delete(cid);
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  /** Wires a transport to a new client connection and sends INFO. Returns the client. */
+  addClient(transport: Transport): ClientConnection {
+    const cid = this.nextCid++;
+    const nonce = this.authenticator.nonceRequired ? createNonce() : undefined;
+    const client = new ClientConnection(this, transport, cid, nonce);
+    client.start();
+    if (this.clients.size >= this.options.maxConnections) {
+      client.sendErr(Err.maxConnections);
+      client.close(Closed.maxConnections);
+      return client;
+    }
+    this.clients.set(cid, client);
+    return client;
+  }
+
+  private acceptTcp(conn: Deno.TcpConn): void {
+    if (this.shuttingDown) {
+      conn.close();
+      return;
+    }
+    const transport = new TcpTransport(conn);
+    const client = this.addClient(transport);
+    transport.readInto(client);
+  }
+
+  private sweepWriteDeadlines(): void {
+    const deadline = this.options.writeDeadlineMs;
+    const now = performance.now();
+    for (const c of this.clients.values()) {
+      const started = c.writeStartedAt;
+      if (started > 0 && now - started > deadline) c.writeDeadlineExceeded();
+    }
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** `0.0.0.0`/`::` expand to the machine's addresses when --allow-sys permits reading them. */
+function expandHost(host: string): string[] {
+  if (host !== "0.0.0.0" && host !== "::") return [host];
+  try {
+    if (
+      Deno.permissions.querySync({ name: "sys", kind: "networkInterfaces" }).state === "granted"
+    ) {
+      const family = host === "::" ? "IPv6" : "IPv4";
+      const addrs = Deno.networkInterfaces().filter((i) => i.family === family).map((i) =>
+        i.address
+      );
+      if (addrs.length) return addrs;
+    }
+  } catch { /* fall through */ }
+  return [host === "::" ? "::1" : "127.0.0.1"];
+}
+
+function sweepInterval(o: ServerOptions): number {
+  return Math.max(50, Math.min(1000, Math.floor(o.writeDeadlineMs / 4)));
+}
