@@ -115,4 +115,18 @@ export interface Authenticator {
     peer: PeerInfo,
     nonce: string | undefined,
   ): Identity | null | Promise<Identity | null>;
+  /**
+   * Whether a connection of this kind must authenticate (start the auth timer, expect CONNECT
+   * first). Differs from `authRequired` for TCP when a top-level `no_auth_user` is set: INFO
+   * then omits auth_required but the timer still runs (server.go createClient).
+   */
+  authEnforced?(kind: ConnectionKind): boolean;
+  /**
+   * Parser shortcut: the first op is not CONNECT while auth is enforced. Returns the top-level
+   * `no_auth_user` identity (no password or connection-type check, as in the reference) or null
+   * for "Authorization Violation".
+   */
+  noAuthIdentity?(): Identity | null;
+  /** Release resources (bcrypt workers). */
+  close?(): void;
 }

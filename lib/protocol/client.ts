@@ -2,6 +2,8 @@
  * One client connection: the protocol state machine between a transport's bytes and the
  * account's subscriptions. Transport-agnostic: TCP and WebSocket connections are the same here.
  */
+import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
+import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { isValidSubject } from "../routing/subject.ts";
 import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
@@ -124,8 +126,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
       nonce: this.nonce,
     };
     this.out.push(encoder.encode(infoLine(info)));
-    const noAuthUser = this.ctx.options.auth.noAuthUser;
-    if (authRequired || noAuthUser) {
+    if (auth.authEnforced?.(kind) ?? authRequired) {
       this.parser.limits.awaitingConnect = true;
       this.authTimer = setTimeout(() => {
         this.authTimer = undefined;
@@ -193,9 +194,8 @@ export class ClientConnection implements ParserHandler, Subscriber {
   // ---- parser handler -------------------------------------------------------------------------
 
   onOpBeforeConnect(): boolean {
-    if (!this.ctx.options.auth.noAuthUser) return false;
-    const id = this.ctx.authenticator.authenticate({}, this.transport.peer, this.nonce);
-    if (!id || id instanceof Promise) return false;
+    const id = this.ctx.authenticator.noAuthIdentity?.() ?? null;
+    if (!id) return false;
     clearTimeout(this.authTimer);
     this.bind(id);
     return true;
@@ -260,8 +260,12 @@ export class ClientConnection implements ParserHandler, Subscriber {
     g.inBytes += msg.length;
     this.lastActivity = performance.now();
     const subject = tokenString(subjectB);
-    if (this.perms && !this.perms.canPublish(subject)) {
-      this.sendErr(`Permissions Violation for Publish to "${subject}"`);
+    if (hasGatewayReplyPrefix(subject) || (this.perms && !this.perms.canPublish(subject))) {
+      this.sendErr(publishViolation(subject));
+      return;
+    }
+    if (replyB !== null && isReservedReply(tokenString(replyB))) {
+      this.sendErr(replyViolation(tokenString(replyB)));
       return;
     }
     if (this.verbose) this.out.push(OK);
@@ -296,8 +300,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
     const queue = queueB ? tokenString(queueB) : undefined;
     const sid = tokenString(sidB);
     if (this.perms && !this.perms.canSubscribe(subject, queue)) {
-      const q = queue === undefined ? "" : ` using queue "${queue}"`;
-      this.sendErr(`Permissions Violation for Subscription to "${subject}"${q}`);
+      this.sendErr(subscribeViolation(subject, queue));
       return;
     }
     const max = this.ctx.options.maxSubscriptions;
@@ -414,7 +417,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
     const g = this.ctx.stats;
     g.outMsgs++;
     g.outBytes += payload.length;
-    if (reply && this.perms) this.perms.noteReplySubject(tokenString(reply));
+    if (reply && this.perms?.tracksReplies) this.perms.noteReplySubject(tokenString(reply));
     if (sub.max > 0 && sub.delivered >= sub.max) this.removeSub(sub);
     if (out.pending > this.ctx.options.maxPending) this.slowConsumer();
     return true;

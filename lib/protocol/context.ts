@@ -2,25 +2,18 @@
  * What a client connection needs from the server around it: options, auth, accounts,
  * bookkeeping and logging. The server implements it; the protocol never imports the server.
  */
+import type { PermissionChecker } from "../auth/permissions.ts";
 import type { Authenticator, Permissions } from "../auth/types.ts";
 import type { ServerOptions } from "../config/options.ts";
 import type { Sublist } from "../routing/sublist.ts";
 import type { ClientSub } from "./subscription.ts";
 
+export type { PermissionChecker };
+
 /** An account's subject space. */
 export interface Account {
   readonly name: string;
   readonly sublist: Sublist<ClientSub>;
-}
-
-/** Runtime permission checks compiled from a user's `Permissions`. */
-export interface PermissionChecker {
-  canPublish(subject: string): boolean;
-  canSubscribe(subject: string, queue?: string): boolean;
-  /** Filters deliveries for wildcard subscriptions that overlap a deny. */
-  deliverAllowed(subject: string): boolean;
-  /** Records a reply subject this client received (for `allow_responses`). */
-  noteReplySubject(reply: string): void;
 }
 
 /** Log sink with the reference's levels. */

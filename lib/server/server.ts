@@ -5,7 +5,7 @@
  */
 import { createAuthenticator } from "../auth/authenticator.ts";
 import { createNonce, createServerId } from "../auth/nkeys.ts";
-import { compilePermissions } from "../auth/permissions.ts";
+import { createPermissionChecker } from "../auth/permissions.ts";
 import type { Authenticator, Permissions } from "../auth/types.ts";
 import type { ServerOptions } from "../config/options.ts";
 import { ClientConnection } from "../protocol/client.ts";
@@ -108,6 +108,7 @@ export class NatsServer implements ServerContext {
     this.log.info("Initiating Shutdown...");
     this.tcp?.close();
     clearInterval(this.sweepTimer);
+    this.authenticator.close?.();
     for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
     this.clients.clear();
     this.log.info("Server Exiting..");
@@ -145,7 +146,7 @@ export class NatsServer implements ServerContext {
   }
 
   permissionChecker(perms: Permissions): PermissionChecker {
-    return compilePermissions(perms);
+    return createPermissionChecker(perms);
   }
 
   removeClient(cid: number): void {

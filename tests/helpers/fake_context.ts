@@ -2,6 +2,7 @@
  * An in-memory harness for protocol tests: a ServerContext with open auth and a transport that
  * records what the server writes. No sockets.
  */
+import { createPermissionChecker } from "../../lib/auth/permissions.ts";
 import type { Authenticator, Permissions } from "../../lib/auth/types.ts";
 import { defaultOptions, type ServerOptions } from "../../lib/config/options.ts";
 import { ClientConnection } from "../../lib/protocol/client.ts";
@@ -66,13 +67,8 @@ export function fakeContext(overrides: Partial<ServerOptions> = {}): ServerConte
       if (!a) accounts.set(name, a = { name, sublist: new Sublist<ClientSub>() });
       return a;
     },
-    permissionChecker(_p: Permissions): PermissionChecker {
-      return {
-        canPublish: () => true,
-        canSubscribe: () => true,
-        deliverAllowed: () => true,
-        noteReplySubject() {},
-      };
+    permissionChecker(p: Permissions): PermissionChecker {
+      return createPermissionChecker(p);
     },
     removeClient() {},
   };
