@@ -1,0 +1,13 @@
+/**
+ * Engine-independent WebSocket pieces shared by the native (`Deno.upgradeWebSocket`) and the
+ * own-codec engines: handshake rules, origin rules, trusted-proxy CIDRs and RFC 6455 framing.
+ *
+ * @module
+ */
+
+export * from "./handshake.ts";
+export * from "./origin.ts";
+export * from "./cidr.ts";
+export * from "./frames.ts";
+export { goQuote, goSplitHostPort, goUrlParse, goUrlParseRequestURI } from "./gourl.ts";
+export type { GoUrl, GoUrlResult, SplitHostPortResult } from "./gourl.ts";
