@@ -57,3 +57,11 @@ export interface Transport {
   write(data: Uint8Array): Promise<void>;
   close(reason: string): void;
 }
+
+/** What a transport feeds: the protocol side of a connection. */
+export interface ByteSink {
+  /** Bytes read from the peer; only valid during the call. */
+  receive(bytes: Uint8Array): void;
+  /** EOF (no error) or a read failure. */
+  transportClosed(err?: unknown): void;
+}

@@ -4,24 +4,14 @@
  * (`-DV`, `-ms`) are names, not bundles. (node:util parseArgs bundles single-dash letters,
  * which would misread `-DV`, so this is a small table-driven parser of its own.)
  */
+import type { CliFlags as ConfigFlags } from "../config/flags.ts";
 
-/** The parsed flags (only those given are set). */
-export interface CliFlags {
+/** The parsed flags (only those given are set); config overrides use the config's names. */
+export interface CliFlags extends ConfigFlags {
   config?: string;
   port?: number;
-  host?: string;
-  name?: string;
-  pid?: string;
-  log?: string;
   logtime?: boolean;
-  debug?: boolean;
-  trace?: boolean;
-  user?: string;
-  pass?: string;
-  auth?: string;
-  portsFileDir?: string;
-  httpPort?: number;
-  clientAdvertise?: string;
+  client_advertise?: string;
   checkConfig?: boolean;
   version?: boolean;
   help?: boolean;
@@ -52,9 +42,9 @@ def(["DV", "DVV"], "debug", "bool", ["trace"]);
 def(["user"], "user", "string");
 def(["pass"], "pass", "string");
 def(["auth"], "auth", "string");
-def(["ports_file_dir"], "portsFileDir", "string");
-def(["m", "http_port"], "httpPort", "int");
-def(["client_advertise"], "clientAdvertise", "string");
+def(["ports_file_dir"], "ports_file_dir", "string");
+def(["m", "http_port"], "http_port", "int");
+def(["client_advertise"], "client_advertise", "string");
 def(["t"], "checkConfig", "bool");
 def(["v", "version"], "version", "bool");
 def(["h", "help"], "help", "bool");

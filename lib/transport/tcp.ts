@@ -2,17 +2,10 @@
  * Plain TCP transport over `Deno.listen`: accepts sockets, reads into an adaptive buffer and
  * writes whole byte runs (looping on partial writes). Knows bytes and connections, never NATS.
  */
-import type { ConnectionKind, PeerInfo, Transport } from "../protocol/transport.ts";
+import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../protocol/transport.ts";
 
 const MIN_READ = 1024;
 const MAX_READ = 256 * 1024;
-
-/** Receives a connection's bytes. The chunk is only valid during the call. */
-export interface ByteSink {
-  receive(bytes: Uint8Array): void;
-  /** EOF (no error) or a read failure. */
-  transportClosed(err?: unknown): void;
-}
 
 /** A `Deno.Conn` as a protocol transport. */
 export class TcpTransport implements Transport {

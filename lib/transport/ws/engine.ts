@@ -1,0 +1,63 @@
+/**
+ * The contract both WebSocket engines implement: the native one (`Deno.serve` +
+ * `Deno.upgradeWebSocket`) and the own RFC 6455 codec over raw sockets. The server picks one
+ * and never sees the difference.
+ */
+import type { ByteSink, Transport } from "../../protocol/transport.ts";
+import type { AllowedOrigins } from "./origin.ts";
+import type { Cidr } from "./cidr.ts";
+
+/** PEM material and verification settings for `wss://`. */
+export interface WsTlsConfig {
+  certPem: string;
+  keyPem: string;
+  /** CA bundle used to verify client certificates. */
+  caPem?: string;
+  /** Require and verify a client certificate (own codec engine only). */
+  verify: boolean;
+}
+
+/** Everything an engine needs, already parsed and validated. */
+export interface WsListenerOptions {
+  host: string;
+  /** 0 = pick a free port. */
+  port: number;
+  tls?: WsTlsConfig;
+  sameOrigin: boolean;
+  allowedOrigins: AllowedOrigins;
+  compression: boolean;
+  /** 0 = none (as the reference when unset). */
+  handshakeTimeoutMs: number;
+  jwtCookie?: string;
+  trustedProxies: readonly Cidr[];
+}
+
+/** How an engine hands connections to the server. */
+export interface WsEngineHooks {
+  /** A client upgraded: the server wires it to a protocol connection and returns its sink. */
+  onClient(transport: Transport): ByteSink;
+  /**
+   * A `/leafnode` upgrade; absent when leafnodes are not configured (then the engine sends the
+   * 101 and closes silently, as the reference).
+   */
+  onLeafnode?(transport: Transport): ByteSink;
+  /** Log lines (e.g. `<addr> - websocket handshake error: <reason>`), at error level. */
+  logError(msg: string): void;
+  logDebug(msg: string): void;
+}
+
+/** A listening engine. */
+export interface WsListener {
+  /** Which engine serves ("native" | "codec"). */
+  readonly engine: "native" | "codec";
+  /** The bound port. */
+  readonly port: number;
+  /** Stops accepting and closes every upgraded connection (close 1001 "Server Shutdown"). */
+  close(): Promise<void>;
+}
+
+/** Starts an engine. */
+export type StartWsListener = (
+  opts: WsListenerOptions,
+  hooks: WsEngineHooks,
+) => Promise<WsListener>;
