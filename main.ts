@@ -3,7 +3,14 @@
  * `deno run --allow-net --allow-read main.ts -c nats.conf`.
  * @module
  */
-import { applyFlags, loadConfigFile, optionsFromText, validateOptions } from "./lib/config/mod.ts";
+import {
+  applyFlags,
+  checkConfigFile,
+  formatConfigError,
+  loadConfigFile,
+  optionsFromText,
+  validateOptions,
+} from "./lib/config/mod.ts";
 import type { ServerOptions } from "./lib/config/options.ts";
 import { DEFAULT_CONFIG } from "./lib/server/default_config.ts";
 import { type CliFlags, FlagError, parseFlags, USAGE } from "./lib/server/flags.ts";
@@ -25,14 +32,19 @@ function printErrors(lines: string[]): void {
   stderr(`nats-server: ${lines.join("\n")}\n`);
 }
 
-function load(flags: CliFlags): { options?: ServerOptions; errors: string[]; warnings: string[] } {
+/** Config problems print like a Go error list: one per line and a trailing blank line. */
+function printConfigProblems(lines: string[]): void {
+  stderr(`nats-server: ${lines.join("\n")}\n\n`);
+}
+
+function load(flags: CliFlags): { options: ServerOptions; errors: string[]; warnings: string[] } {
   const r = flags.config !== undefined
     ? loadConfigFile(flags.config)
     : optionsFromText(DEFAULT_CONFIG, { file: "<default>" });
   return {
     options: r.options,
-    errors: r.errors.map(String),
-    warnings: r.warnings.map(String),
+    errors: r.errors.map(formatConfigError),
+    warnings: r.warnings.map(formatConfigError),
   };
 }
 
@@ -59,22 +71,17 @@ async function main(args: string[]): Promise<number> {
       printErrors(["must specify [-c, --config] option to check configuration file syntax"]);
       return 1;
     }
-    const r = load(flags);
-    const problems = [...r.warnings, ...r.errors];
-    if (problems.length) {
-      printErrors(problems);
-      return 1;
-    }
-    printErrors([`configuration file ${flags.config} is valid`]);
-    return 0;
+    const r = checkConfigFile(flags.config);
+    stderr(r.lines.join("\n") + (r.ok ? "\n" : "\n\n"));
+    return r.exitCode;
   }
 
   const r = load(flags);
-  if (r.errors.length || !r.options) {
-    printErrors([...r.warnings, ...r.errors]);
+  if (r.errors.length) {
+    printConfigProblems([...r.warnings, ...r.errors]);
     return 1;
   }
-  if (r.warnings.length) printErrors(r.warnings);
+  for (const w of r.warnings) stderr(`${w}\n`);
   const options = applyFlags(r.options, flags);
   const problems = validateOptions(options);
   if (problems.length) {

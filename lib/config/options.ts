@@ -4,7 +4,10 @@
  */
 import type { AuthConfig } from "../auth/types.ts";
 
-/** TLS block (`tls { ... }`), file paths resolved relative to the config file. */
+/**
+ * TLS block (`tls { ... }`). File paths are made absolute against the process working directory,
+ * which is how nats-server 2.9.10 opens them (it does not resolve them against the config file).
+ */
 export interface TlsOptions {
   certFile?: string;
   keyFile?: string;
@@ -36,6 +39,25 @@ export interface WebSocketOptions {
   engine: "auto" | "native" | "codec";
 }
 
+/** One entry of `leafnodes { authorization { users: [...] } }`. */
+export interface LeafNodeUser {
+  user: string;
+  password?: string;
+  /** Account the leaf connection binds to; undefined = "$G". */
+  account?: string;
+}
+
+/** `leafnodes { authorization { ... } }` (added by config). */
+export interface LeafNodeAuthOptions {
+  user?: string;
+  password?: string;
+  /** Auth timeout in ms when set in the block (0 = not set). */
+  timeoutMs?: number;
+  /** Account for the single user; undefined = "$G". */
+  account?: string;
+  users?: LeafNodeUser[];
+}
+
 /** `leafnodes { ... }` accept side. */
 export interface LeafNodeOptions {
   host: string;
@@ -43,6 +65,10 @@ export interface LeafNodeOptions {
   advertise?: string;
   noAdvertise: boolean;
   tls?: TlsOptions;
+  /** Added by config: `authorization { user, password, timeout, account, users }`. */
+  authorization?: LeafNodeAuthOptions;
+  /** Added by config: effective leafnode auth timeout in ms (reference default rules). */
+  authTimeoutMs?: number;
 }
 
 /** `http`/`http_port` monitoring. Port 0 = disabled, -1 = random. */
@@ -73,6 +99,8 @@ export interface ServerOptions {
   noHeaderSupport: boolean;
   debug: boolean;
   trace: boolean;
+  /** Added by config: `trace_verbose` (also sets `trace`). */
+  traceVerbose?: boolean;
   logtime: boolean;
   logFile?: string;
   pidFile?: string;
@@ -118,7 +146,7 @@ export function defaultOptions(): ServerOptions {
       trustedProxies: [],
       engine: "auto",
     },
-    leafnodes: { host: "0.0.0.0", port: 0, noAdvertise: false },
+    leafnodes: { host: "0.0.0.0", port: 0, noAdvertise: false, authTimeoutMs: 2000 },
     monitor: { host: "0.0.0.0", port: 0, basePath: "" },
     lameDuckDurationMs: 2 * 60 * 1000,
     lameDuckGracePeriodMs: 10_000,

@@ -1,0 +1,231 @@
+/**
+ * Startup validation: what nats-server 2.9.10 checks in NewServer (`validateOptions`), not at
+ * parse time. `nats-server -t` does not run these. The CLI prints each as `nats-server: <err>`.
+ */
+import { formatGoDuration, goQuote } from "./gofmt.ts";
+import type { ServerOptions } from "./options.ts";
+
+const msToNs = (ms: number) => BigInt(Math.round(ms * 1e6));
+
+/**
+ * Returns every problem found (the reference stops at the first one, in this same order).
+ * An empty array means the options can be used to start a server.
+ */
+export function validateOptions(opts: ServerOptions): string[] {
+  const out: string[] = [];
+  // Ports: the reference fails when it listens; these are the texts of its net errors.
+  const port = (what: string, host: string, p: number) => {
+    if (!Number.isInteger(p) || p < -1 || p > 65535) {
+      out.push(`${what}: listen tcp: address ${joinHostPort(host, p)}: invalid port`);
+    }
+  };
+  port("Error listening on port", opts.host, opts.port);
+  if (opts.monitor.port !== 0) {
+    port("can't listen to the monitor port", opts.monitor.host, opts.monitor.port);
+  }
+  if (opts.websocket.port !== 0) {
+    port(
+      "Unable to listen for websocket connections",
+      opts.websocket.host,
+      opts.websocket.port,
+    );
+  }
+  if (opts.leafnodes.port !== 0) {
+    port("Error listening on leafnode port", opts.leafnodes.host, opts.leafnodes.port);
+  }
+
+  if (opts.lameDuckDurationMs > 0 && opts.lameDuckGracePeriodMs >= opts.lameDuckDurationMs) {
+    out.push(
+      `lame duck grace period (${
+        formatGoDuration(msToNs(opts.lameDuckGracePeriodMs))
+      }) should be strictly lower than lame duck duration (${
+        formatGoDuration(msToNs(opts.lameDuckDurationMs))
+      })`,
+    );
+  }
+  if (opts.maxPayload > opts.maxPending) {
+    out.push(
+      `max_payload (${opts.maxPayload}) cannot be higher than max_pending (${opts.maxPending})`,
+    );
+  }
+
+  // validateLeafNode: accounts named by leafnode authorization must exist.
+  const accNames = new Set<string>(["$G", "", "$SYS"]);
+  for (const a of opts.auth.accounts) accNames.add(a.name);
+  const la = opts.leafnodes.authorization;
+  if (la) {
+    const check = (name: string | undefined) => {
+      if (!accNames.has(name ?? "")) {
+        out.push(`cannot find local account "${name}" specified in leafnode authorization`);
+        return false;
+      }
+      return true;
+    };
+    if (check(la.account)) {
+      for (const u of la.users ?? []) if (u.account !== undefined && !check(u.account)) break;
+    }
+  }
+
+  // validateAuth: the top-level no_auth_user.
+  const noAuth = noAuthUserError(opts, opts.auth.noAuthUser);
+  if (noAuth) out.push(noAuth);
+
+  // validateWebsocketOptions (only when websocket is enabled).
+  const ws = opts.websocket;
+  if (ws.port !== 0) {
+    if (!ws.tls && !ws.noTls) out.push("websocket requires TLS configuration");
+    for (const ao of ws.allowedOrigins) {
+      const err = goUrlParseError(ao);
+      if (err) {
+        out.push(`unable to parse allowed origin: ${err}`);
+        break;
+      }
+    }
+    const wsAuth = opts.auth.websocket;
+    if (wsAuth?.noAuthUser) {
+      const e = noAuthUserError(opts, wsAuth.noAuthUser);
+      if (e) out.push(e);
+    }
+    if (opts.auth.users.length > 0) {
+      if (wsAuth?.user) {
+        out.push("websocket authentication username not compatible with presence of users/nkeys");
+      } else if (wsAuth?.token) {
+        out.push("websocket authentication token not compatible with presence of users/nkeys");
+      }
+    }
+    if (ws.jwtCookie) {
+      // Operators / trusted keys are not supported, so a JWT cookie can never be used.
+      out.push(
+        `trusted operators or trusted keys configuration is required for JWT authentication via cookie "${ws.jwtCookie}"`,
+      );
+    }
+  }
+  return out;
+}
+
+function noAuthUserError(opts: ServerOptions, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const users = opts.auth.users.filter((u) => u.user !== undefined);
+  if (users.length === 0) {
+    return `no_auth_user: "${name}" present, but users are not defined`;
+  }
+  if (users.some((u) => u.user === name)) return undefined;
+  return `no_auth_user: "${name}" not present as user in authorization block or account configuration`;
+}
+
+function joinHostPort(host: string, port: number): string {
+  const h = host.includes(":") ? `[${host}]` : host;
+  return `${h}:${port}`;
+}
+
+const isHex = (c: string | undefined) => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+
+/** Go's url.shouldEscape for the host mode. */
+function hostCharNeedsEscape(c: string): boolean {
+  if (/^[a-zA-Z0-9]$/.test(c)) return false;
+  if ("!$&'()*+,;=:[]<>\"".includes(c)) return false;
+  if ("-_.~".includes(c)) return false;
+  return true;
+}
+
+/** Go's url.unescape error (or undefined) for the given mode. */
+function unescapeError(s: string, host: boolean): string | undefined {
+  for (let i = 0; i < s.length;) {
+    const c = s[i];
+    if (c === "%") {
+      if (i + 2 >= s.length || !isHex(s[i + 1]) || !isHex(s[i + 2])) {
+        return `invalid URL escape ${goQuote(s.slice(i, i + 3))}`;
+      }
+      if (host && parseInt(s[i + 1], 16) < 8 && s.slice(i, i + 3) !== "%25") {
+        return `invalid URL escape ${goQuote(s.slice(i, i + 3))}`;
+      }
+      i += 3;
+      continue;
+    }
+    if (host && c.charCodeAt(0) < 0x80 && hostCharNeedsEscape(c)) {
+      return `invalid character ${goQuote(c)} in host name`;
+    }
+    i++;
+  }
+  return undefined;
+}
+
+function parseHostError(host: string): string | undefined {
+  const validPort = (p: string) => p === "" || /^:[0-9]*$/.test(p);
+  if (host.startsWith("[")) {
+    const i = host.lastIndexOf("]");
+    if (i < 0) return "missing ']' in host";
+    const colonPort = host.slice(i + 1);
+    if (!validPort(colonPort)) return `invalid port ${goQuote(colonPort)} after host`;
+  } else {
+    const i = host.lastIndexOf(":");
+    if (i !== -1) {
+      const colonPort = host.slice(i);
+      if (!validPort(colonPort)) return `invalid port ${goQuote(colonPort)} after host`;
+    }
+  }
+  return unescapeError(host, true);
+}
+
+/** The error text of Go's url.Parse(raw), or undefined when it parses. */
+export function goUrlParseError(raw: string): string | undefined {
+  const hash = raw.indexOf("#");
+  const u = hash >= 0 ? raw.slice(0, hash) : raw;
+  const frag = hash >= 0 ? raw.slice(hash + 1) : "";
+  const err = parseError(u);
+  if (err) return `parse ${goQuote(u)}: ${err}`;
+  if (frag !== "") {
+    const fe = unescapeError(frag, false);
+    if (fe) return `parse ${goQuote(raw)}: ${fe}`;
+  }
+  return undefined;
+}
+
+function parseError(rawURL: string): string | undefined {
+  for (let i = 0; i < rawURL.length; i++) {
+    const c = rawURL.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return "net/url: invalid control character in URL";
+  }
+  if (rawURL === "*") return undefined;
+  let scheme = "";
+  let rest = rawURL;
+  for (let i = 0; i < rawURL.length; i++) {
+    const c = rawURL[i];
+    if (/[a-zA-Z]/.test(c)) continue;
+    if (/[0-9+\-.]/.test(c)) {
+      if (i === 0) break;
+      continue;
+    }
+    if (c === ":") {
+      if (i === 0) return "missing protocol scheme";
+      scheme = rawURL.slice(0, i);
+      rest = rawURL.slice(i + 1);
+    }
+    break;
+  }
+  if (rest.endsWith("?") && rest.split("?").length === 2) rest = rest.slice(0, -1);
+  else rest = rest.split("?")[0];
+  if (!rest.startsWith("/")) {
+    if (scheme !== "") return undefined;
+    if (rest.split("/")[0].includes(":")) return "first path segment in URL cannot contain colon";
+  }
+  if ((scheme !== "" || !rest.startsWith("///")) && rest.startsWith("//")) {
+    let authority = rest.slice(2);
+    rest = "";
+    const i = authority.indexOf("/");
+    if (i >= 0) {
+      rest = authority.slice(i);
+      authority = authority.slice(0, i);
+    }
+    const at = authority.lastIndexOf("@");
+    const herr = parseHostError(at < 0 ? authority : authority.slice(at + 1));
+    if (herr) return herr;
+    if (at >= 0) {
+      const userinfo = authority.slice(0, at);
+      if (!/^[a-zA-Z0-9\-._:~!$&'()*+,;=%@]*$/.test(userinfo)) return "net/url: invalid userinfo";
+      const ue = unescapeError(userinfo, false);
+      if (ue) return ue;
+    }
+  }
+  return unescapeError(rest, false);
+}

@@ -1,0 +1,480 @@
+/**
+ * The subscription trie with a match cache (reference: nats-server `server/sublist.go`).
+ *
+ * Each trie level maps literal tokens to nodes and has two dedicated slots for the `*` and `>`
+ * nodes. A node holds the plain subscriptions and the queue subscriptions (by queue name) whose
+ * subject ends there. Matching a literal subject walks all three kinds of edges.
+ *
+ * Match results are cached per literal subject (bounded; the oldest half is dropped on overflow)
+ * and are shared: callers must treat them as immutable. A cache hit is one `Map.get` and
+ * allocates nothing. Insert/remove keep the cache exact: a literal subscription touches only its
+ * own cache entry; a wildcard one scans the cached subjects it matches. Insert patches those
+ * entries copy-on-write (or drops them when large), remove drops them. Measured against clearing
+ * the whole cache on every change (hot set of 512 subjects, 37k subscriptions): several times
+ * to 30x faster once a change is followed by 100+ matches; clearing only came out ahead (~2x)
+ * when a wildcard subscription changed every ~10 messages.
+ *
+ * @module
+ */
+
+import { subjectMatchesPattern } from "./subject.ts";
+
+/** What the sublist needs from a subscription; identity (the object) is what insert/remove use. */
+export interface Subscription {
+  /** Subject pattern; may contain `*` / `>` tokens. */
+  readonly subject: string;
+  /** Queue group name; absent (or empty) for a plain subscription. */
+  readonly queue?: string;
+}
+
+/**
+ * The subscriptions matching one literal subject. Shared with the cache: never mutate.
+ * `queues` has one inner array per queue name (members of that group from every matching
+ * pattern, as the reference merges by name); deliver to one member of each group.
+ */
+export interface MatchResult<S> {
+  /** Plain subscriptions: every one gets a copy. */
+  readonly plain: readonly S[];
+  /** Queue groups, each non-empty and holding members with the same `queue`. */
+  readonly queues: readonly (readonly S[])[];
+}
+
+/** Construction options for {@link Sublist}. */
+export interface SublistOptions {
+  /**
+   * Maximum number of cached match results (default 1024, as the reference). When exceeded the
+   * oldest entries are evicted down to half of it. 0 disables the cache.
+   */
+  cacheMax?: number;
+}
+
+/** The shared result for "no interest". */
+const EMPTY_RESULT: MatchResult<never> = Object.freeze({
+  plain: Object.freeze([]) as readonly never[],
+  queues: Object.freeze([]) as readonly (readonly never[])[],
+});
+
+const DEFAULT_CACHE_MAX = 1024;
+
+class TrieNode<S> {
+  /** Level below this token, created when a longer subject passes through. */
+  next: Level<S> | null = null;
+  /** Plain subscriptions ending here (lazy). */
+  plain: Set<S> | null = null;
+  /** Queue subscriptions ending here, by queue name (lazy). */
+  queues: Map<string, Set<S>> | null = null;
+
+  isEmpty(): boolean {
+    return this.plain === null && this.queues === null &&
+      (this.next === null || this.next.isEmpty());
+  }
+}
+
+/** A level keeps literal children in small arrays up to this size, in a Map beyond it. */
+const SMALL_LEVEL = 16;
+
+/**
+ * Cheap token signature (length and last char) kept in a packed array next to the keys, so a
+ * scan rarely has to touch the key strings themselves (they are scattered in memory).
+ */
+function sig(t: string): number {
+  return ((t.length & 0x3fff) << 16) | t.charCodeAt(t.length - 1);
+}
+
+class Level<S> {
+  /**
+   * Literal children. Tokens looked up during a match are fresh substrings, and hashing them
+   * for a Map costs more than comparing a handful of strings, so small levels scan parallel
+   * arrays (keys, their signatures, nodes) and only levels wider than SMALL_LEVEL use a Map.
+   */
+  keys: string[] = [];
+  sigs: number[] = [];
+  vals: TrieNode<S>[] = [];
+  map: Map<string, TrieNode<S>> | null = null;
+  pwc: TrieNode<S> | null = null;
+  fwc: TrieNode<S> | null = null;
+
+  isEmpty(): boolean {
+    return this.pwc === null && this.fwc === null &&
+      (this.map === null ? this.keys.length === 0 : this.map.size === 0);
+  }
+
+  /** Literal child for token `t`. */
+  literal(t: string): TrieNode<S> | undefined {
+    const map = this.map;
+    if (map !== null) return map.get(t);
+    const sigs = this.sigs;
+    const sg = sig(t);
+    for (let i = 0; i < sigs.length; i++) {
+      if (sigs[i] === sg && this.keys[i] === t) return this.vals[i];
+    }
+    return undefined;
+  }
+
+  /** Child for token `t` (`*`/`>` map to the wildcard slots), or null. */
+  child(t: string): TrieNode<S> | null {
+    if (t.length === 1) {
+      if (t === "*") return this.pwc;
+      if (t === ">") return this.fwc;
+    }
+    return this.literal(t) ?? null;
+  }
+
+  /** Child for token `t`, created if missing. */
+  ensureChild(t: string): TrieNode<S> {
+    if (t.length === 1) {
+      if (t === "*") return this.pwc ??= new TrieNode<S>();
+      if (t === ">") return this.fwc ??= new TrieNode<S>();
+    }
+    let n = this.literal(t);
+    if (n === undefined) {
+      n = new TrieNode<S>();
+      if (this.map !== null) {
+        this.map.set(t, n);
+      } else if (this.keys.length < SMALL_LEVEL) {
+        this.keys.push(t);
+        this.sigs.push(sig(t));
+        this.vals.push(n);
+      } else {
+        this.map = new Map<string, TrieNode<S>>();
+        for (let i = 0; i < this.keys.length; i++) this.map.set(this.keys[i], this.vals[i]);
+        this.map.set(t, n);
+        this.keys = [];
+        this.sigs = [];
+        this.vals = [];
+      }
+    }
+    return n;
+  }
+
+  /** Unlink child `n` reached through token `t`. */
+  drop(t: string, n: TrieNode<S>): void {
+    if (n === this.pwc) {
+      this.pwc = null;
+    } else if (n === this.fwc) {
+      this.fwc = null;
+    } else if (this.map !== null) {
+      this.map.delete(t);
+      // Back to arrays once well below the threshold (hysteresis avoids flapping).
+      if (this.map.size <= SMALL_LEVEL / 2) {
+        for (const [k, v] of this.map) {
+          this.keys.push(k);
+          this.sigs.push(sig(k));
+          this.vals.push(v);
+        }
+        this.map = null;
+      }
+    } else {
+      const i = this.keys.indexOf(t);
+      if (i < 0) return;
+      const last = this.keys.length - 1;
+      this.keys[i] = this.keys[last];
+      this.sigs[i] = this.sigs[last];
+      this.vals[i] = this.vals[last];
+      this.keys.pop();
+      this.sigs.pop();
+      this.vals.pop();
+    }
+  }
+
+  countNodes(): number {
+    let total = 0;
+    const visit = (n: TrieNode<S> | null) => {
+      if (n === null) return;
+      total += 1;
+      if (n.next !== null) total += n.next.countNodes();
+    };
+    const literals = this.map !== null ? this.map.values() : this.vals;
+    for (const n of literals) visit(n);
+    visit(this.pwc);
+    visit(this.fwc);
+    return total;
+  }
+}
+
+/** Result under construction; arrays are created on first use (misses often find nothing). */
+interface Builder<S> {
+  plain: S[] | null;
+  queues: S[][] | null;
+}
+
+/** Index of the group for `queue` in `groups`, or -1. */
+function findGroup<S extends Subscription>(groups: readonly (readonly S[])[], queue: string) {
+  for (let i = 0; i < groups.length; i++) {
+    if (groups[i][0].queue === queue) return i;
+  }
+  return -1;
+}
+
+function addNode<S extends Subscription>(n: TrieNode<S>, out: Builder<S>): void {
+  if (n.plain !== null) {
+    const plain = out.plain ??= [];
+    for (const s of n.plain) plain.push(s);
+  }
+  if (n.queues !== null) {
+    const queues = out.queues ??= [];
+    for (const [name, members] of n.queues) {
+      const i = findGroup(queues, name);
+      const group = i < 0 ? [] : queues[i];
+      if (i < 0) queues.push(group);
+      for (const s of members) group.push(s);
+    }
+  }
+}
+
+/** Collect the nodes matching toks[i..n) starting at level `l`. */
+function matchLevel<S extends Subscription>(
+  l: Level<S>,
+  toks: readonly string[],
+  n: number,
+  i: number,
+  out: Builder<S>,
+): void {
+  const last = n - 1;
+  for (;;) {
+    if (l.fwc !== null) addNode(l.fwc, out);
+    const pwc = l.pwc;
+    const lit = l.literal(toks[i]);
+    if (i === last) {
+      if (lit !== undefined) addNode(lit, out);
+      if (pwc !== null) addNode(pwc, out);
+      return;
+    }
+    if (pwc !== null && pwc.next !== null) matchLevel(pwc.next, toks, n, i + 1, out);
+    if (lit === undefined || lit.next === null) return;
+    l = lit.next;
+    i++;
+  }
+}
+
+/**
+ * Largest list (plain subs, or one queue group) that insert patches in a cached result by
+ * copying; bigger entries are dropped instead, so a burst of subscriptions to one busy subject
+ * does not copy an ever-growing array per insert.
+ */
+const PATCH_MAX = 64;
+
+/**
+ * A copy of `r` with `sub` added (cache patching on insert; `r` is left untouched), or null when
+ * the list to copy is longer than PATCH_MAX.
+ */
+function withSub<S extends Subscription>(r: MatchResult<S>, sub: S): MatchResult<S> | null {
+  const q = sub.queue;
+  if (!q) {
+    if (r.plain.length >= PATCH_MAX) return null;
+    return { plain: [...r.plain, sub], queues: r.queues };
+  }
+  const i = findGroup(r.queues, q);
+  if (i >= 0 && r.queues[i].length >= PATCH_MAX) return null;
+  const queues = r.queues.slice();
+  if (i < 0) queues.push([sub]);
+  else queues[i] = [...queues[i], sub];
+  return { plain: r.plain, queues };
+}
+
+/** Splits a subscription subject; null if it cannot live in the trie (empty token, `>` not last). */
+function trieTokens(subject: string): string[] | null {
+  const toks = subject.split(".");
+  const last = toks.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const t = toks[i];
+    if (t.length === 0 || (i < last && t === ">")) return null;
+  }
+  return toks;
+}
+
+/** True if the subject has a `*` or `>` token (assumes a valid subject). */
+function hasWildcardToken(toks: readonly string[]): boolean {
+  for (const t of toks) {
+    if (t === "*" || t === ">") return true;
+  }
+  return false;
+}
+
+/**
+ * Subscription index: insert/remove subscriptions, match literal subjects to the interested
+ * subscriptions. Single-threaded (no locking). Subscriptions are keyed by object identity.
+ */
+export class Sublist<S extends Subscription> {
+  #root = new Level<S>();
+  #toks: string[] = [];
+  #count = 0;
+  #cache: Map<string, MatchResult<S>> | null;
+  #cacheMax: number;
+  #cacheSweep: number;
+
+  /** Creates an empty sublist; see {@link SublistOptions}. */
+  constructor(options: SublistOptions = {}) {
+    const max = options.cacheMax ?? DEFAULT_CACHE_MAX;
+    this.#cacheMax = Math.max(0, Math.floor(max));
+    this.#cacheSweep = Math.floor(this.#cacheMax / 2);
+    this.#cache = this.#cacheMax > 0 ? new Map() : null;
+  }
+
+  /** Number of subscriptions stored. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Number of cached match results. */
+  get cacheSize(): number {
+    return this.#cache === null ? 0 : this.#cache.size;
+  }
+
+  /** Number of trie nodes (walks the trie; for tests and monitoring, not the hot path). */
+  get nodeCount(): number {
+    return this.#root.countNodes();
+  }
+
+  /**
+   * Adds `sub`. The caller guarantees a valid subject (see `isValidSubject`); a subject with an
+   * empty token or a non-terminal `>` throws a TypeError without changing anything.
+   * Inserting the same object twice is a no-op.
+   */
+  insert(sub: S): void {
+    const subject = sub.subject;
+    const toks = trieTokens(subject);
+    if (toks === null) throw new TypeError(`invalid subject "${subject}"`);
+    let l = this.#root;
+    let n = l.ensureChild(toks[0]);
+    for (let i = 1; i < toks.length; i++) {
+      l = n.next ??= new Level<S>();
+      n = l.ensureChild(toks[i]);
+    }
+    const q = sub.queue;
+    if (!q) {
+      const plain = n.plain ??= new Set<S>();
+      if (plain.has(sub)) return;
+      plain.add(sub);
+    } else {
+      const queues = n.queues ??= new Map<string, Set<S>>();
+      let members = queues.get(q);
+      if (members === undefined) {
+        members = new Set<S>();
+        queues.set(q, members);
+      } else if (members.has(sub)) {
+        return;
+      }
+      members.add(sub);
+    }
+    this.#count++;
+
+    // Patch the cached results this subscription joins (copy-on-write: results already handed
+    // out stay as they were).
+    const cache = this.#cache;
+    if (cache === null || cache.size === 0) return;
+    if (!hasWildcardToken(toks)) {
+      // A literal subscription can only change the entry for its own subject.
+      const r = cache.get(subject);
+      if (r !== undefined) this.#patch(cache, subject, r, sub);
+      return;
+    }
+    for (const [key, r] of cache) {
+      if (subjectMatchesPattern(subject, key)) this.#patch(cache, key, r, sub);
+    }
+  }
+
+  #patch(cache: Map<string, MatchResult<S>>, key: string, r: MatchResult<S>, sub: S): void {
+    const next = withSub(r, sub);
+    if (next === null) cache.delete(key);
+    else cache.set(key, next);
+  }
+
+  /** Removes `sub` (by identity). Returns false if it was not present. Prunes emptied nodes. */
+  remove(sub: S): boolean {
+    const subject = sub.subject;
+    const toks = trieTokens(subject);
+    if (toks === null) return false;
+    const depth = toks.length;
+    const levels: Level<S>[] = new Array(depth);
+    const nodes: TrieNode<S>[] = new Array(depth);
+    let l: Level<S> | null = this.#root;
+    for (let i = 0; i < depth; i++) {
+      if (l === null) return false;
+      const n = l.child(toks[i]);
+      if (n === null) return false;
+      levels[i] = l;
+      nodes[i] = n;
+      l = n.next;
+    }
+    const n = nodes[depth - 1];
+    const q = sub.queue;
+    if (!q) {
+      if (n.plain === null || !n.plain.delete(sub)) return false;
+      if (n.plain.size === 0) n.plain = null;
+    } else {
+      const queues = n.queues;
+      const members = queues?.get(q);
+      if (queues === null || members === undefined || !members.delete(sub)) return false;
+      if (members.size === 0) {
+        queues.delete(q);
+        if (queues.size === 0) n.queues = null;
+      }
+    }
+    this.#count--;
+
+    // Prune bottom-up; stop at the first node that still holds something.
+    for (let i = depth - 1; i >= 0; i--) {
+      const node = nodes[i];
+      if (node.next !== null && node.next.isEmpty()) node.next = null;
+      if (!node.isEmpty()) break;
+      levels[i].drop(toks[i], node);
+    }
+
+    // Drop the affected cache entries (O(1) each; patching them would copy every result).
+    const cache = this.#cache;
+    if (cache === null || cache.size === 0) return true;
+    if (!hasWildcardToken(toks)) {
+      cache.delete(subject);
+    } else {
+      for (const key of cache.keys()) {
+        if (subjectMatchesPattern(subject, key)) cache.delete(key);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Subscriptions interested in the literal `subject`. The result is shared (cached): do not
+   * mutate it. A subject with an empty token matches nothing. Results with no interest are one
+   * shared empty object.
+   */
+  match(subject: string): MatchResult<S> {
+    const cache = this.#cache;
+    if (cache !== null) {
+      const hit = cache.get(subject);
+      if (hit !== undefined) return hit;
+    }
+    // Tokenize into the reusable scratch array (match never re-enters).
+    const toks = this.#toks;
+    let n = 0;
+    let start = 0;
+    for (;;) {
+      const dot = subject.indexOf(".", start);
+      const end = dot < 0 ? subject.length : dot;
+      if (end === start) return EMPTY_RESULT; // empty token (also the empty subject)
+      toks[n++] = subject.slice(start, end);
+      if (dot < 0) break;
+      start = dot + 1;
+    }
+    const out: Builder<S> = { plain: null, queues: null };
+    matchLevel(this.#root, toks, n, 0, out);
+    const r: MatchResult<S> = out.plain === null && out.queues === null
+      ? EMPTY_RESULT
+      : { plain: out.plain ?? EMPTY_RESULT.plain, queues: out.queues ?? EMPTY_RESULT.queues };
+    if (cache !== null) {
+      cache.set(subject, r);
+      if (cache.size > this.#cacheMax) this.#evict(cache);
+    }
+    return r;
+  }
+
+  /** Drops the oldest cache entries down to the sweep level. */
+  #evict(cache: Map<string, MatchResult<S>>): void {
+    let excess = cache.size - this.#cacheSweep;
+    for (const key of cache.keys()) {
+      if (excess-- <= 0) break;
+      cache.delete(key);
+    }
+  }
+}
