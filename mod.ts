@@ -47,8 +47,20 @@ export interface ServerHandle {
   readonly serverId: string;
   /** The options the server runs with. */
   readonly options: ServerOptions;
+  /** Current counters: open connections, messages and bytes in/out, slow consumers. */
+  stats(): ServerStatsSnapshot;
   /** Closes listeners and connections; resolves when done. */
   close(): Promise<void>;
+}
+
+/** A snapshot of the server's counters. */
+export interface ServerStatsSnapshot {
+  connections: number;
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+  slowConsumers: number;
 }
 
 /** Error thrown when options or config text are invalid; `errors` holds each message. */
@@ -95,6 +107,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     ports: server.ports,
     serverId: server.serverId,
     options,
+    stats: () => ({ ...server.stats, connections: server.numClients }),
     close: () => server.shutdown(),
   };
 }

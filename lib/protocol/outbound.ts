@@ -6,7 +6,9 @@
 
 const INITIAL = 1024;
 /** Buffers above this size are dropped when the queue drains, so idle connections stay small. */
-const KEEP_LIMIT = 64 * 1024;
+const IDLE_KEEP_LIMIT = 64 * 1024;
+/** While busy, buffers up to this size are swapped back and forth instead of reallocated. */
+const BUSY_KEEP_LIMIT = 8 * 1024 * 1024;
 
 /** Where the outbound queue sends its bytes and reports failures. */
 export interface OutboundSink {
@@ -94,10 +96,12 @@ export class Outbound {
       this.inflightLen = 0;
       this.writeStartedAt = 0;
       if (this.closed) return;
-      if (written.length <= KEEP_LIMIT) this.spare = written;
-      if (this.len > 0) this.flushNow();
-      else {
-        if (this.buf.length > KEEP_LIMIT) this.buf = EMPTY;
+      if (this.len > 0) {
+        if (written.length <= BUSY_KEEP_LIMIT) this.spare = written;
+        this.flushNow();
+      } else {
+        if (written.length <= IDLE_KEEP_LIMIT) this.spare = written;
+        if (this.buf.length > IDLE_KEEP_LIMIT) this.buf = EMPTY;
         this.wakeDrainWaiters();
       }
     }, (err) => {
