@@ -6,12 +6,13 @@
 import {
   applyFlags,
   checkConfigFile,
+  type ConfigError,
   formatConfigError,
   loadConfigFile,
+  type LoadResult,
   optionsFromText,
   validateOptions,
 } from "./lib/config/mod.ts";
-import type { ServerOptions } from "./lib/config/options.ts";
 import { DEFAULT_CONFIG } from "./lib/server/default_config.ts";
 import { type CliFlags, FlagError, parseFlags, USAGE } from "./lib/server/flags.ts";
 import { createLogger, fileWriter } from "./lib/server/log.ts";
@@ -32,20 +33,18 @@ function printErrors(lines: string[]): void {
   stderr(`nats-server: ${lines.join("\n")}\n`);
 }
 
-/** Config problems print like a Go error list: one per line and a trailing blank line. */
-function printConfigProblems(lines: string[]): void {
-  stderr(`nats-server: ${lines.join("\n")}\n\n`);
+/**
+ * Positioned option errors print like a Go error list (a trailing blank line); a lexer or file
+ * error is a single error line.
+ */
+function configProblemsEnd(problems: ConfigError[]): string {
+  return problems.some((e) => e.showPosition) ? "\n\n" : "\n";
 }
 
-function load(flags: CliFlags): { options: ServerOptions; errors: string[]; warnings: string[] } {
-  const r = flags.config !== undefined
+function load(flags: CliFlags): LoadResult {
+  return flags.config !== undefined
     ? loadConfigFile(flags.config)
     : optionsFromText(DEFAULT_CONFIG, { file: "<default>" });
-  return {
-    options: r.options,
-    errors: r.errors.map(formatConfigError),
-    warnings: r.warnings.map(formatConfigError),
-  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -72,16 +71,19 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     const r = checkConfigFile(flags.config);
-    stderr(r.lines.join("\n") + (r.ok ? "\n" : "\n\n"));
+    stderr(r.lines.join("\n") + (r.ok ? "\n" : configProblemsEnd([...r.warnings, ...r.errors])));
     return r.exitCode;
   }
 
   const r = load(flags);
   if (r.errors.length) {
-    printConfigProblems([...r.warnings, ...r.errors]);
+    const problems = [...r.warnings, ...r.errors];
+    stderr(
+      `nats-server: ${problems.map(formatConfigError).join("\n")}${configProblemsEnd(problems)}`,
+    );
     return 1;
   }
-  for (const w of r.warnings) stderr(`${w}\n`);
+  for (const w of r.warnings) stderr(`${formatConfigError(w)}\n`);
   const options = applyFlags(r.options, flags);
   const problems = validateOptions(options);
   if (problems.length) {
@@ -99,6 +101,7 @@ async function main(args: string[]): Promise<number> {
   try {
     await server.start();
   } catch (err) {
+    if (isPermissionError(err)) throw err;
     printErrors([String(err instanceof Error ? err.message : err)]);
     return 1;
   }
@@ -129,6 +132,10 @@ async function main(args: string[]): Promise<number> {
   return exitCode;
 }
 
+function isPermissionError(err: unknown): err is Error {
+  return err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
+}
+
 function permissionHint(err: Error): string {
   const m = /Requires (\w+) access/.exec(err.message);
   const flag = m ? ` (run with --allow-${m[1]})` : "";
@@ -140,7 +147,7 @@ if (import.meta.main) {
   try {
     code = await main(Deno.args);
   } catch (err) {
-    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+    if (isPermissionError(err)) {
       printErrors([permissionHint(err)]);
       code = 1;
     } else throw err;
