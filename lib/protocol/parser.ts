@@ -135,6 +135,8 @@ export class Parser {
   private size = 0;
   private msgBuf: Uint8Array | null = null;
   private msgLen = 0;
+  /** False while subject/reply/size still point into the caller's (reusable) read buffer. */
+  private argsOwned = true;
 
   constructor(private readonly handler: ParserHandler, limits: ParserLimits) {
     this.limits = limits;
@@ -142,6 +144,20 @@ export class Parser {
 
   /** Feeds bytes; returns how many were consumed (less than all only when paused or closed). */
   parse(buf: Uint8Array): number {
+    const used = this.run(buf);
+    // A PUB whose payload has not arrived yet must not keep views into the caller's buffer.
+    if (this.state === State.Payload && !this.argsOwned) this.ownArgs();
+    return used;
+  }
+
+  private ownArgs(): void {
+    this.subject = this.subject.slice();
+    this.reply = this.reply ? this.reply.slice() : null;
+    this.sizeTok = this.sizeTok.slice();
+    this.argsOwned = true;
+  }
+
+  private run(buf: Uint8Array): number {
     const n = buf.length;
     let i = 0;
     while (i < n) {
@@ -254,9 +270,7 @@ export class Parser {
           }
           if (this.msgBuf === null) {
             // Split payload: keep the args alive beyond this read buffer.
-            this.subject = this.subject.slice();
-            this.reply = this.reply ? this.reply.slice() : null;
-            this.sizeTok = this.sizeTok.slice();
+            if (!this.argsOwned) this.ownArgs();
             this.msgBuf = new Uint8Array(total);
             this.msgLen = 0;
           }
@@ -338,6 +352,7 @@ export class Parser {
     if (a.length !== base && a.length !== base + 1) return this.silentClose();
     const hasReply = a.length === base + 1;
     this.subject = a[0];
+    this.argsOwned = false;
     this.reply = hasReply ? a[1] : null;
     this.sizeTok = a[a.length - 1];
     this.hdrLen = withHeaders ? parseSize(a[a.length - 2]) : -1;

@@ -24,10 +24,19 @@ const TRANSCRIPTS: Record<string, string> = {
     "PUB b 6\r\n\r\n\r\n\r\n\r\nPING\r\n",
 };
 
+/**
+ * Feeds the parts through ONE reused read buffer that is scribbled over after each call, as a
+ * transport's read loop does: the parser must not keep views into it.
+ */
 async function run(parts: Uint8Array[]): Promise<{ out: string; closed?: string }> {
   const ctx = fakeContext();
   const { client, t } = fakeClient(ctx);
-  for (const p of parts) client.receive(p);
+  const shared = new Uint8Array(Math.max(...parts.map((p) => p.length)));
+  for (const p of parts) {
+    shared.set(p);
+    client.receive(shared.subarray(0, p.length));
+    shared.fill(0x58);
+  }
   await settle();
   const out = t.afterInfo();
   const closed = t.closedWith;
