@@ -1,0 +1,71 @@
+/**
+ * Byte streams the load generator speaks NATS over. A transport (plain TCP, WebSocket) only has
+ * to provide this interface; the protocol client and the scenarios never know which one it is.
+ */
+
+/** A bidirectional byte pipe to the server. */
+export interface ByteStream {
+  /** Read protocol bytes into `p`; resolves the count, or null at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Write all of `data` (protocol bytes), framing it if the transport needs to. */
+  writeAll(data: Uint8Array): Promise<void>;
+  /**
+   * Turn protocol bytes into the exact wire bytes once (e.g. a masked WebSocket frame) so a hot
+   * loop can resend the same buffer with `writePrepared` without re-framing it.
+   */
+  prepare(data: Uint8Array): Uint8Array;
+  /** Write bytes previously returned by `prepare`. */
+  writePrepared(wire: Uint8Array): Promise<void>;
+  close(): void;
+}
+
+/** Opens a fresh stream to the server under test. */
+export type Dialer = () => Promise<ByteStream>;
+
+/** Write every byte of `data` to `conn`, looping on partial writes. */
+export async function writeFully(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  // Bounded: every iteration writes at least one byte or throws.
+  while (off < data.length) {
+    const n = await conn.write(off === 0 ? data : data.subarray(off));
+    if (n <= 0) throw new Error("socket write returned 0");
+    off += n;
+  }
+}
+
+/** Plain TCP: the wire bytes are the protocol bytes. */
+export class TcpStream implements ByteStream {
+  #closed = false;
+  constructor(readonly conn: Deno.TcpConn) {}
+
+  read(p: Uint8Array): Promise<number | null> {
+    return this.conn.read(p);
+  }
+  writeAll(data: Uint8Array): Promise<void> {
+    return writeFully(this.conn, data);
+  }
+  prepare(data: Uint8Array): Uint8Array {
+    return data;
+  }
+  writePrepared(wire: Uint8Array): Promise<void> {
+    return writeFully(this.conn, wire);
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+}
+
+/** A dialer for plain TCP on loopback. */
+export function tcpDialer(port: number, hostname = "127.0.0.1"): Dialer {
+  return async () => {
+    const conn = await Deno.connect({ hostname, port, transport: "tcp" });
+    conn.setNoDelay(true);
+    return new TcpStream(conn);
+  };
+}

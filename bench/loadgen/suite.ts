@@ -1,0 +1,264 @@
+/**
+ * Scenario catalogue and the per-scenario procedure: calibrate (also the warm-up), size the run
+ * so it takes about `runSec`, repeat, and reduce to medians.
+ */
+import type { Dialer } from "./stream.ts";
+import { latencyRun, latencyStats, sum, throughputRun } from "./scenarios.ts";
+
+export type Transport = "tcp" | "ws";
+export type Kind = "pub-only" | "pubsub" | "reqrep";
+
+export interface ScenarioSpec {
+  /** Stable id, used by --only and in JSON, e.g. "fanout-1x5-128B", "ws-pub-only-16B". */
+  id: string;
+  transport: Transport;
+  kind: Kind;
+  /** Payload size in bytes. */
+  size: number;
+  /** Subscribers (pubsub only). */
+  subs: number;
+}
+
+/** All scenarios in table order. */
+export function allScenarios(): ScenarioSpec[] {
+  const out: ScenarioSpec[] = [];
+  for (const transport of ["tcp", "ws"] as const) {
+    const pre = transport === "ws" ? "ws-" : "";
+    for (const size of [16, 128]) {
+      out.push({ id: `${pre}pub-only-${size}B`, transport, kind: "pub-only", size, subs: 0 });
+      out.push({ id: `${pre}pubsub-1x1-${size}B`, transport, kind: "pubsub", size, subs: 1 });
+      if (transport === "tcp") {
+        out.push({ id: `fanout-1x5-${size}B`, transport, kind: "pubsub", size, subs: 5 });
+        out.push({ id: `reqrep-${size}B`, transport, kind: "reqrep", size, subs: 0 });
+      }
+    }
+  }
+  return out;
+}
+
+export interface SuiteConfig {
+  /** Repetitions per scenario (median is reported). */
+  reps: number;
+  /** Wanted duration of one throughput run, seconds. */
+  runSec: number;
+  /** Duration of the timed calibration/warm-up run, ms. */
+  calibrateMs: number;
+  /** Recorded requests per latency run, and their time bound. */
+  latCount: number;
+  latWarmup: number;
+  latMaxMs: number;
+  log: (line: string) => void;
+}
+
+export interface Metric {
+  /** e.g. "msgs/s", "p50 µs". */
+  name: string;
+  better: "higher" | "lower";
+  /** Median over the runs. */
+  value: number;
+  runs: number[];
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  target: string;
+  metrics: Metric[];
+  /** Loss, errors, stalls; empty when the scenario ran clean. */
+  problems: string[];
+  /** Extra facts for the JSON (message counts, calibration rate). */
+  detail: Record<string, unknown>;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function metric(name: string, better: "higher" | "lower", runs: number[]): Metric {
+  return { name, better, value: median(runs), runs };
+}
+
+const MIN_COUNT = 10_000;
+const MAX_COUNT = 50_000_000;
+
+/** One server under test as seen by a scenario: its name and how to reach it. */
+export interface Contestant {
+  name: string;
+  dial: Dialer;
+  /** False once its server process has gone away. */
+  alive: () => boolean;
+}
+
+/** Per-contestant accumulation while a scenario runs. */
+interface Lane {
+  c: Contestant;
+  res: ScenarioResult;
+  count: number;
+  failed: boolean;
+  series: Record<string, number[]>;
+  runs: unknown[];
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Run one scenario against every contestant. Repetitions are interleaved (A B, B A, A B ...) so
+ * drifting background load on the machine hits every target alike.
+ */
+export async function runScenario(
+  spec: ScenarioSpec,
+  contestants: Contestant[],
+  cfg: SuiteConfig,
+): Promise<ScenarioResult[]> {
+  const lanes: Lane[] = contestants.map((c) => ({
+    c,
+    res: { scenario: spec.id, target: c.name, metrics: [], problems: [], detail: {} },
+    count: 0,
+    failed: false,
+    series: {},
+    runs: [],
+  }));
+  const add = (l: Lane, key: string, v: number) => (l.series[key] ??= []).push(v);
+
+  for (const l of lanes) {
+    if (!l.c.alive()) {
+      l.res.problems.push("server process exited before this scenario");
+      l.failed = true;
+    }
+  }
+  // Throughput scenarios: a timed run per target first (warm-up + rate estimate).
+  if (spec.kind !== "reqrep") {
+    for (const l of lanes) {
+      if (l.failed) continue;
+      cfg.log(`[${l.c.name}] ${spec.id}: calibrating`);
+      try {
+        const cal = await throughputRun(l.c.dial, {
+          subs: spec.subs,
+          size: spec.size,
+          durationMs: cfg.calibrateMs,
+        });
+        if (cal.problems.length > 0) {
+          // Subscriber loss is worth measuring on; a failed publisher is not.
+          l.res.problems.push(...cal.problems.map((p) => `calibration: ${p}`));
+          for (const p of cal.problems.slice(0, 3)) cfg.log(`  problem: ${p}`);
+          if (cal.pubFailed || cal.sent === 0 || cal.elapsedMs <= 0) {
+            l.failed = true;
+            continue;
+          }
+        }
+        const rate = cal.sent / (cal.elapsedMs / 1000);
+        l.count = Math.round(Math.min(MAX_COUNT, Math.max(MIN_COUNT, rate * cfg.runSec)));
+        l.res.detail.calibrationMsgsPerSec = rate;
+        l.res.detail.count = l.count;
+        cfg.log(`  ${fmtRate(rate)} msgs/s -> ${l.count.toLocaleString("en-US")} msgs per run`);
+      } catch (e) {
+        l.res.problems.push(`calibration: ${errText(e)}`);
+        cfg.log(`  error: ${errText(e)}`);
+        l.failed = true;
+      }
+    }
+  }
+
+  for (let r = 0; r < cfg.reps; r++) {
+    const order = r % 2 === 0 ? lanes : [...lanes].reverse();
+    for (const l of order) {
+      if (l.failed) continue;
+      if (!l.c.alive()) {
+        l.res.problems.push("server process exited");
+        l.failed = true;
+        continue;
+      }
+      try {
+        await oneRep(spec, l, r, cfg, add);
+      } catch (e) {
+        l.res.problems.push(`run ${r + 1}: ${errText(e)}`);
+        cfg.log(`  error: ${errText(e)}`);
+        l.failed = true;
+      }
+    }
+  }
+
+  for (const l of lanes) {
+    const sr = l.series;
+    if (spec.kind === "reqrep") {
+      l.res.metrics.push(metric("p50 µs", "lower", sr.p50 ?? []));
+      l.res.metrics.push(metric("p99 µs", "lower", sr.p99 ?? []));
+      l.res.metrics.push(metric("mean µs", "lower", sr.mean ?? []));
+    } else if (spec.kind === "pub-only") {
+      l.res.metrics.push(metric("msgs/s", "higher", sr.rate ?? []));
+      l.res.metrics.push(metric("MB/s", "higher", sr.mbps ?? []));
+    } else if (spec.subs === 1) {
+      l.res.metrics.push(metric("msgs/s delivered", "higher", sr.perSub ?? []));
+    } else {
+      l.res.metrics.push(metric("msgs/s per sub", "higher", sr.perSub ?? []));
+      l.res.metrics.push(metric("msgs/s total", "higher", sr.total ?? []));
+    }
+    // A metric with no successful run is dropped, so the table shows FAILED.
+    l.res.metrics = l.res.metrics.filter((m) => m.runs.length > 0);
+    l.res.detail.runs = l.runs;
+  }
+  return lanes.map((l) => l.res);
+}
+
+async function oneRep(
+  spec: ScenarioSpec,
+  l: Lane,
+  r: number,
+  cfg: SuiteConfig,
+  add: (l: Lane, key: string, v: number) => void,
+): Promise<void> {
+  const tag = `[${l.c.name}] ${spec.id} run ${r + 1}:`;
+  if (spec.kind === "reqrep") {
+    const run = await latencyRun(l.c.dial, spec.size, cfg.latCount, cfg.latWarmup, cfg.latMaxMs);
+    const st = latencyStats(run.latUs);
+    l.runs.push(st);
+    l.res.problems.push(...run.problems.map((p) => `run ${r + 1}: ${p}`));
+    if (st.n === 0) {
+      l.failed = true;
+      return;
+    }
+    add(l, "p50", st.p50);
+    add(l, "p99", st.p99);
+    add(l, "mean", st.mean);
+    cfg.log(
+      `${tag} ${st.n} requests  p50 ${st.p50.toFixed(1)} µs  p99 ${st.p99.toFixed(1)} µs  ` +
+        `mean ${st.mean.toFixed(1)} µs`,
+    );
+    return;
+  }
+  const run = await throughputRun(l.c.dial, { subs: spec.subs, size: spec.size, count: l.count });
+  const sec = run.elapsedMs / 1000;
+  const got = sum(run.received);
+  const lost = run.sent * spec.subs - got;
+  l.runs.push({ sent: run.sent, elapsedMs: run.elapsedMs, received: run.received, lost });
+  l.res.problems.push(...run.problems.map((p) => `run ${r + 1}: ${p}`));
+  for (const p of run.problems.slice(0, 3)) cfg.log(`  problem: ${p}`);
+  if (lost > 0) {
+    l.res.problems.push(
+      `run ${r + 1}: LOSS ${lost.toLocaleString("en-US")} of ${
+        (run.sent * spec.subs).toLocaleString("en-US")
+      } msgs`,
+    );
+  }
+  if (spec.kind === "pub-only") {
+    add(l, "rate", run.sent / sec);
+    add(l, "mbps", (run.sent * spec.size) / sec / 1e6);
+    cfg.log(`${tag} ${fmtRate(run.sent / sec)} msgs/s in ${sec.toFixed(2)} s`);
+  } else {
+    add(l, "perSub", got / spec.subs / sec);
+    add(l, "total", got / sec);
+    cfg.log(
+      `${tag} ${fmtRate(got / spec.subs / sec)} msgs/s per sub, ${fmtRate(got / sec)} total` +
+        ` in ${sec.toFixed(2)} s${lost > 0 ? `, LOST ${lost}` : ""}`,
+    );
+  }
+}
+
+export function fmtRate(x: number): string {
+  if (!Number.isFinite(x)) return "-";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(0);
+}

@@ -1,0 +1,429 @@
+/**
+ * `deno task bench`: throughput and latency of this server ("ours") against the reference
+ * `nats-server`, using a raw-socket load generator (bench/loadgen/). See bench/README.md.
+ *
+ *   deno task bench [--quick] [--only a,b] [--json [file]] [--targets ours,nats-server]
+ *                   [--reps N] [--duration S] [--ours-cmd "cmd args"]
+ *   deno task bench --idle 1000
+ */
+import { type IdleResult, idleRun, renderIdle } from "./loadgen/idle.ts";
+import { renderProblems, renderTable } from "./loadgen/report.ts";
+import { tcpDialer } from "./loadgen/stream.ts";
+import type { Dialer } from "./loadgen/stream.ts";
+import {
+  allScenarios,
+  type Contestant,
+  runScenario,
+  type ScenarioResult,
+  type ScenarioSpec,
+  type SuiteConfig,
+} from "./loadgen/suite.ts";
+import {
+  backgroundCpuBusy,
+  freePort,
+  indent,
+  liveChildren,
+  natsServerTarget,
+  openFileLimit,
+  oursTarget,
+  type RunningServer,
+  spawnServer,
+  type Target,
+} from "./loadgen/targets.ts";
+import { wsDialer } from "./loadgen/ws.ts";
+
+const USAGE = `usage: deno task bench [options]
+  --quick              short runs (1 repetition, ~0.5 s each) to smoke-test the setup
+  --only a,b           only scenarios whose id contains one of these (e.g. pub-only, 1x1,
+                       fanout, reqrep, 16B, ws)
+  --json [file]        also write all results as JSON (default .tmp/bench-results.json)
+  --targets a,b        targets to run (default: ours,nats-server)
+  --reps N             repetitions per scenario, median reported (default 3, quick 1)
+  --duration S         seconds per throughput run (default 2.5, quick 0.5)
+  --ours-cmd "cmd"     start "ours" with this command instead of deno run main.ts
+                       ("-a 127.0.0.1 -p PORT" is appended)
+  --no-ws              skip WebSocket scenarios
+  --idle N             instead: open N idle connections (CONNECT + SUB) and report server RSS
+  --list               list scenario ids
+  --help`;
+
+interface Cli {
+  quick: boolean;
+  only: string[];
+  json: string | null;
+  targets: string[];
+  reps: number | null;
+  duration: number | null;
+  oursCmd: string | null;
+  ws: boolean;
+  idle: number | null;
+  list: boolean;
+}
+
+function parseArgs(args: string[]): Cli {
+  const cli: Cli = {
+    quick: false,
+    only: [],
+    json: null,
+    targets: ["ours", "nats-server"],
+    reps: null,
+    duration: null,
+    oursCmd: Deno.env.get("BENCH_OURS_CMD") ?? null,
+    ws: true,
+    idle: null,
+    list: false,
+  };
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const num = (s: string, flag: string): number => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: not a positive number: ${s}`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case "--quick":
+        cli.quick = true;
+        break;
+      case "--only":
+        cli.only.push(...value(i, a).split(",").map((s) => s.trim()).filter((s) => s !== ""));
+        i++;
+        break;
+      case "--json":
+        if (args[i + 1] !== undefined && !args[i + 1].startsWith("--")) {
+          cli.json = args[++i];
+        } else cli.json = ".tmp/bench-results.json";
+        break;
+      case "--targets":
+        cli.targets = value(i, a).split(",").map((s) => s.trim()).filter((s) => s !== "");
+        i++;
+        break;
+      case "--reps":
+        cli.reps = Math.round(num(value(i, a), a));
+        i++;
+        break;
+      case "--duration":
+        cli.duration = num(value(i, a), a);
+        i++;
+        break;
+      case "--ours-cmd":
+        cli.oursCmd = value(i, a);
+        i++;
+        break;
+      case "--no-ws":
+        cli.ws = false;
+        break;
+      case "--idle":
+        cli.idle = Math.round(num(value(i, a), a));
+        i++;
+        break;
+      case "--list":
+        cli.list = true;
+        break;
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        Deno.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument: ${a}\n${USAGE}`);
+    }
+  }
+  return cli;
+}
+
+function log(line: string): void {
+  console.error(line);
+}
+
+/** "ours" from a custom command line (e.g. to exercise the runner against another binary). */
+function customOurs(cmdline: string): Target {
+  const [cmd, ...rest] = cmdline.split(/\s+/).filter((s) => s !== "");
+  return {
+    name: "ours",
+    websocket: false,
+    unavailable: () => Promise.resolve(cmd ? null : "empty --ours-cmd"),
+    start: (ports) =>
+      spawnServer(
+        "ours",
+        cmd,
+        [...rest, "-a", "127.0.0.1", "-p", String(ports.port)],
+        ports,
+        10_000,
+      ),
+  };
+}
+
+function pickTargets(cli: Cli): Target[] {
+  const out: Target[] = [];
+  for (const name of cli.targets) {
+    if (name === "ours") out.push(cli.oursCmd ? customOurs(cli.oursCmd) : oursTarget());
+    else if (name === "nats-server" || name === "nats") out.push(natsServerTarget());
+    else throw new Error(`unknown target ${name} (known: ours, nats-server)`);
+  }
+  return out;
+}
+
+/** CPU busy fraction seen before each target started (other processes on the machine). */
+const background: Record<string, number | null> = {};
+/** Why a target did not run. */
+const notRun: Record<string, string> = {};
+
+/** Start a target; on failure print why and return null. */
+async function startTarget(t: Target, wantWs: boolean): Promise<RunningServer | null> {
+  const why = await t.unavailable();
+  if (why !== null) {
+    log(`[${t.name}] skipped: ${why}`);
+    notRun[t.name] = why;
+    return null;
+  }
+  const busy = await backgroundCpuBusy();
+  background[t.name] = busy;
+  if (busy !== null && busy > 0.2) {
+    log(
+      `[${t.name}] warning: ${(busy * 100).toFixed(0)}% of the CPUs are busy with other ` +
+        `processes before starting; numbers will be noisy`,
+    );
+  }
+  const ws = wantWs && t.websocket;
+  const ports = { port: freePort(), wsPort: ws ? freePort() : undefined };
+  try {
+    const s = await t.start(ports);
+    if (s.wsPort !== undefined && !(await portOpen(s.wsPort, 2000))) {
+      log(
+        `[${t.name}] websocket port ${s.wsPort} is not accepting connections; ` +
+          `its ws-* scenarios will be skipped`,
+      );
+      s.wsPort = undefined;
+    }
+    log(
+      `[${t.name}] pid ${s.pid} listening on 127.0.0.1:${s.port}` +
+        (s.wsPort ? ` (websocket ${s.wsPort})` : ""),
+    );
+    return s;
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (ws && msg.includes("exited during startup")) {
+      // Maybe only the websocket config is the problem: try once more without it.
+      log(`[${t.name}] failed to start with a websocket listener; retrying without:\n${msg}`);
+      return startTarget(t, false);
+    }
+    log(`[${t.name}] failed to start, continuing without it:\n${msg}`);
+    notRun[t.name] = msg.split("\n")[0];
+    return null;
+  }
+}
+
+/** Poll until something accepts TCP connections on `port`, for at most `ms`. */
+async function portOpen(port: number, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  // Bounded by `ms`.
+  while (performance.now() < end) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return false;
+}
+
+function dialerFor(spec: ScenarioSpec, s: RunningServer): Dialer | null {
+  if (spec.transport === "tcp") return tcpDialer(s.port);
+  return s.wsPort !== undefined ? wsDialer(s.wsPort) : null;
+}
+
+async function benchMode(cli: Cli): Promise<number> {
+  const specs = allScenarios().filter((s) =>
+    (cli.ws || s.transport !== "ws") &&
+    (cli.only.length === 0 || cli.only.some((f) => s.id.includes(f)))
+  );
+  if (specs.length === 0) {
+    log(`no scenario matches --only ${cli.only.join(",")}; use --list`);
+    return 2;
+  }
+  const cfg: SuiteConfig = {
+    reps: cli.reps ?? (cli.quick ? 1 : 3),
+    runSec: cli.duration ?? (cli.quick ? 0.5 : 2.5),
+    calibrateMs: cli.quick ? 300 : 700,
+    latCount: cli.quick ? 1000 : 5000,
+    latWarmup: cli.quick ? 100 : 500,
+    latMaxMs: cli.quick ? 3000 : 10_000,
+    log,
+  };
+  const wantWs = specs.some((s) => s.transport === "ws");
+  log(
+    `scenarios: ${specs.map((s) => s.id).join(", ")}\n` +
+      `reps ${cfg.reps}, ~${cfg.runSec} s per throughput run, ${cfg.latCount} requests per latency run`,
+  );
+  const results: ScenarioResult[] = [];
+  // All targets are started up front (an idle server costs no CPU) so repetitions can be
+  // interleaved between them.
+  const servers: RunningServer[] = [];
+  const reported = new Set<string>();
+  try {
+    for (const t of pickTargets(cli)) {
+      const s = await startTarget(t, wantWs);
+      if (s !== null) servers.push(s);
+    }
+    for (const spec of specs) {
+      const contestants: Contestant[] = [];
+      for (const s of servers) {
+        const dial = dialerFor(spec, s);
+        if (dial === null) {
+          log(`[${s.name}] ${spec.id}: skipped (no websocket listener)`);
+          continue;
+        }
+        contestants.push({ name: s.name, dial, alive: () => s.exitStatus() === null });
+      }
+      if (contestants.length > 0) results.push(...(await runScenario(spec, contestants, cfg)));
+      for (const s of servers) {
+        const dead = s.exitStatus();
+        if (dead !== null && !reported.has(s.name)) {
+          reported.add(s.name);
+          log(
+            `[${s.name}] server exited during ${spec.id} (code ${dead.code}):\n` +
+              indent(s.outputTail()),
+          );
+          notRun[s.name] = `server exited during ${spec.id} (code ${dead.code})`;
+        }
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+  const ran = servers.map((s) => s.name);
+
+  console.log("");
+  console.log(renderTable(results, specs.map((s) => s.id), "ours", "nats-server"));
+  console.log(
+    "\nmsgs/s = messages per second (per subscriber where it says so); MB/s = payload bytes / 1e6 / s;" +
+      "\nlatency = request->reply round trip in µs; values are medians of the repetitions." +
+      "\nratio ours/nats-server: for throughput >1 means ours is faster; for latency <1 means ours is faster.",
+  );
+  const problems = renderProblems(results);
+  if (problems !== "") console.log(`\nproblems:\n${problems}`);
+  printNotRun();
+  if (cli.json !== null) {
+    writeJson(cli.json, {
+      kind: "throughput-latency",
+      date: new Date().toISOString(),
+      host: hostFacts(),
+      config: { ...cfg, log: undefined },
+      targets: ran,
+      backgroundCpuBusy: background,
+      results,
+    });
+  }
+  return ran.length === 0 ? 1 : 0;
+}
+
+async function idleMode(cli: Cli, n: number): Promise<number> {
+  const limit = await openFileLimit();
+  const need = n * 2 + 100;
+  if (limit !== null) {
+    log(`open-file limit (ulimit -n): ${limit}`);
+    if (limit < need) {
+      log(
+        `hint: ${n} connections need about ${need} descriptors (both ends live on this machine); ` +
+          `raise it in the shell first, e.g. 'ulimit -n 4096' (Deno cannot change it).`,
+      );
+    }
+  }
+  const results: IdleResult[] = [];
+  for (const t of pickTargets(cli)) {
+    const server = await startTarget(t, false);
+    if (server === null) continue;
+    try {
+      log(`[${t.name}] opening ${n} idle connections`);
+      const r = await idleRun(server, tcpDialer(server.port), n, log);
+      results.push(r);
+      for (const p of r.problems) log(`  problem: ${p}`);
+    } catch (e) {
+      log(`  error: ${(e as Error).message}`);
+    } finally {
+      await server.stop();
+    }
+  }
+  console.log("");
+  console.log(renderIdle(results));
+  console.log(
+    "\nRSS = VmRSS of the server process from /proc/<pid>/status; per connection =" +
+      " (after - before) / connections.",
+  );
+  if (cli.json !== null) {
+    writeJson(cli.json, {
+      kind: "idle",
+      date: new Date().toISOString(),
+      host: hostFacts(),
+      connections: n,
+      backgroundCpuBusy: background,
+      results,
+    });
+  }
+  return results.length === 0 ? 1 : 0;
+}
+
+function printNotRun(): void {
+  for (const [name, why] of Object.entries(notRun)) {
+    console.log(`\nnote: '${name}': ${why} (details in the log above)`);
+  }
+}
+
+function hostFacts(): Record<string, unknown> {
+  return {
+    deno: Deno.version.deno,
+    cpus: navigator.hardwareConcurrency,
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+  };
+}
+
+function writeJson(path: string, data: unknown): void {
+  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (dir !== "") Deno.mkdirSync(dir, { recursive: true });
+  Deno.writeTextFileSync(path, JSON.stringify(data, null, 2) + "\n");
+  log(`results written to ${path}`);
+}
+
+async function main(): Promise<number> {
+  let cli: Cli;
+  try {
+    cli = parseArgs(Deno.args);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  if (cli.list) {
+    for (const s of allScenarios()) console.log(s.id);
+    return 0;
+  }
+  const onSignal = () => {
+    for (const c of liveChildren) {
+      try {
+        c.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    return cli.idle !== null ? await idleMode(cli, cli.idle) : await benchMode(cli);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}
