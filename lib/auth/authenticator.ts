@@ -17,6 +17,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { mapCertificateToUser } from "./tls_map.ts";
 import type { ConnectionKind, PeerInfo } from "../protocol/transport.ts";
 import { isBcrypt } from "./bcrypt.ts";
 import { type BcryptPool, sharedBcryptPool } from "./bcrypt_pool.ts";
@@ -125,6 +126,12 @@ export function createAuthenticator(
     return accounts.get(account)?.defaultPermissions;
   }
 
+  function tlsMapFor(kind: ConnectionKind): boolean {
+    const m = config.tlsMap;
+    if (!m) return false;
+    return kind === "WEBSOCKET" ? m.websocket : kind === "STANDARD" ? m.standard : false;
+  }
+
   function identityOf(u: UserConfig, name: string): Identity {
     const id: Identity = { user: name, account: u.account || GLOBAL_ACCOUNT };
     const perms = permissionsOf(u);
@@ -205,7 +212,14 @@ export function createAuthenticator(
         return identityOf(u, creds.nkey);
       }
 
-      // 2. users
+      // 2. users (by client certificate with verify_and_map)
+      if (users.size > 0 && tlsMapFor(kind)) {
+        const leaf = peer.tls?.chainDer[0];
+        if (!leaf) return null;
+        const allowed = [...users.values()].filter((u) => kindAllowed(u, kind)).map((u) => u.user!);
+        const m = mapCertificateToUser(leaf, allowed);
+        return m ? identityOf(users.get(m.user)!, m.user) : null;
+      }
       if (users.size > 0) {
         let cuser = creds.user ?? "";
         let cpass = creds.pass ?? "";

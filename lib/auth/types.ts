@@ -81,6 +81,11 @@ export interface AuthConfig extends SimpleAuth {
   defaultPermissions?: Permissions;
   /** Websocket override: `websocket { authorization {...}, no_auth_user }`. */
   websocket?: SimpleAuth & { noAuthUser?: string };
+  /**
+   * `verify_and_map`: users are identified by their client certificate (top-level `tls` for
+   * STANDARD connections, `websocket.tls` for WEBSOCKET ones).
+   */
+  tlsMap?: { standard: boolean; websocket: boolean };
 }
 
 /** Credentials from CONNECT. */

@@ -1996,6 +1996,12 @@ class Builder {
     o.authTimeoutMs = authSec * 1000;
     if (this.authTimeoutSec !== 0) o.auth.timeoutMs = this.authTimeoutSec * 1000;
     if (this.wsAuth) o.auth.websocket = this.wsAuth;
+    if (o.tls?.verifyAndMap || o.websocket.tls?.verifyAndMap) {
+      o.auth.tlsMap = {
+        standard: !!o.tls?.verifyAndMap,
+        websocket: !!o.websocket.tls?.verifyAndMap,
+      };
+    }
     if (!this.meta.monitorHostExplicit) o.monitor.host = o.host;
     if (o.websocket.host === "") o.websocket.host = "0.0.0.0";
     if (o.leafnodes.host === "") o.leafnodes.host = "0.0.0.0";

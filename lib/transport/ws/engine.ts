@@ -30,6 +30,12 @@ export interface WsListenerOptions {
   handshakeTimeoutMs: number;
   jwtCookie?: string;
   trustedProxies: readonly Cidr[];
+  /**
+   * Own codec engine: bound on one inflated (permessage-deflate) message, the guard against
+   * decompression bombs; larger closes that connection with 1009. Default
+   * `DEFAULT_MAX_DECOMPRESSED` (64 MiB, the default max_pending). The reference has no bound.
+   */
+  maxDecompressedBytes?: number;
 }
 
 /** How an engine hands connections to the server. */

@@ -184,7 +184,8 @@ export function headerHasToken(values: readonly string[], token: string): boolea
   return false;
 }
 
-function trimSpaceTab(s: string): string {
+/** Trims spaces and tabs at both ends (Go's `strings.Trim(s, " \t")`). */
+export function trimSpaceTab(s: string): string {
   let a = 0;
   let b = s.length;
   while (a < b && (s[a] === " " || s[a] === "\t")) a++;
