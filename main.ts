@@ -105,17 +105,6 @@ async function main(args: string[]): Promise<number> {
     printErrors([String(err instanceof Error ? err.message : err)]);
     return 1;
   }
-  const cleanups: string[] = [];
-  if (options.pidFile) {
-    Deno.writeTextFileSync(options.pidFile, String(Deno.pid));
-    cleanups.push(options.pidFile);
-  }
-  if (options.portsFileDir) {
-    const file = `${options.portsFileDir}/nats-server_${Deno.pid}.ports`;
-    Deno.writeTextFileSync(file, JSON.stringify(server.portsInfo()));
-    cleanups.push(file);
-  }
-
   let exitCode = 0;
   const stop = (code: number) => () => {
     exitCode = code;
@@ -124,11 +113,6 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", stop(0));
   Deno.addSignalListener("SIGTERM", stop(1));
   await server.finished;
-  for (const f of cleanups) {
-    try {
-      Deno.removeSync(f);
-    } catch { /* already gone */ }
-  }
   return exitCode;
 }
 

@@ -8,7 +8,8 @@ import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { isValidSubject } from "../routing/subject.ts";
 import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
 import { type ConnectOptions, parseConnect } from "./connect.ts";
-import type { Account, PermissionChecker, ServerContext } from "./context.ts";
+import type { Account, Origin, PermissionChecker, ServerContext } from "./context.ts";
+import { deliverInAccount } from "./deliver.ts";
 import { Closed, Err } from "./errors.ts";
 import { infoLine } from "./info.ts";
 import { Outbound } from "./outbound.ts";
@@ -36,7 +37,7 @@ export interface ClientStats {
 }
 
 /** A NATS client connection. */
-export class ClientConnection implements ParserHandler, Subscriber {
+export class ClientConnection implements ParserHandler, Subscriber, Origin {
   readonly cid: number;
   readonly transport: Transport;
   readonly startedAt = new Date();
@@ -45,6 +46,11 @@ export class ClientConnection implements ParserHandler, Subscriber {
   identity?: Identity;
   connectOpts?: ConnectOptions;
   closeReason?: string;
+  /**
+   * Round-trip estimate in ns (the reference's `c.rtt`): accept→CONNECT at first, then each
+   * server PING→PONG. Sent to service exporters in the `Nats-Request-Info` header.
+   */
+  rttNs = 0;
   private readonly ctx: ServerContext;
   private readonly parser: Parser;
   private readonly out: Outbound;
@@ -59,7 +65,11 @@ export class ClientConnection implements ParserHandler, Subscriber {
   private authTimer?: ReturnType<typeof setTimeout>;
   private pingTimer?: ReturnType<typeof setTimeout>;
   private pingsOut = 0;
+  private pingSentAt = 0;
+  private readonly acceptedAt = performance.now();
   private lastActivity = performance.now();
+  /** Set when a message or subscription op arrived since the last read (cheaper than a clock). */
+  private msgActivity = false;
   private lastPingIn = 0;
   /** Input held back while the parser is paused (auth in progress). */
   private held: Uint8Array | null = null;
@@ -148,7 +158,9 @@ export class ClientConnection implements ParserHandler, Subscriber {
       if (merged.length > this.ctx.options.maxPending) this.close(Closed.readError, false);
       return;
     }
+    this.msgActivity = false;
     const used = this.parser.parse(bytes);
+    if (this.msgActivity) this.lastActivity = performance.now();
     if (used < bytes.length && !this.closed) this.held = bytes.slice(used);
   }
 
@@ -170,9 +182,16 @@ export class ClientConnection implements ParserHandler, Subscriber {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
+    // Ops pipelined behind the one that closed us (e.g. PING after a failed CONNECT) are not
+    // processed, as in the reference.
+    this.parser.paused = true;
     clearTimeout(this.authTimer);
     clearTimeout(this.pingTimer);
-    for (const sub of this.subs.values()) this.account.sublist.remove(sub);
+    const account = this.account;
+    for (const sub of this.subs.values()) account.sublist.remove(sub);
+    if (account.links !== null) {
+      for (const sub of this.subs.values()) account.links.interestLost(account, sub.subject);
+    }
     this.subs.clear();
     this.held = null;
     this.ctx.removeClient(this.cid);
@@ -214,6 +233,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
     }
     this.connectOpts = opts;
     this.lastActivity = performance.now();
+    this.rttNs = elapsedNs(this.acceptedAt);
     this.echo = opts.echo;
     this.verbose = opts.verbose;
     this.headers = !this.ctx.options.noHeaderSupport && opts.headers;
@@ -246,6 +266,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
   }
 
   onMsg(
+    subject: string,
     subjectB: Uint8Array,
     replyB: Uint8Array | null,
     hdrLen: number,
@@ -258,8 +279,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
     const g = this.ctx.stats;
     g.inMsgs++;
     g.inBytes += msg.length;
-    this.lastActivity = performance.now();
-    const subject = tokenString(subjectB);
+    this.msgActivity = true;
     if (hasGatewayReplyPrefix(subject) || (this.perms && !this.perms.canPublish(subject))) {
       this.sendErr(publishViolation(subject));
       return;
@@ -269,28 +289,18 @@ export class ClientConnection implements ParserHandler, Subscriber {
       return;
     }
     if (this.verbose) this.out.push(OK);
-    const result = this.account.sublist.match(subject);
-    let delivered = 0;
-    const plain = result.plain;
-    for (let i = 0; i < plain.length; i++) {
-      const sub = plain[i];
-      if (sub.client === this && !this.echo) continue;
-      if (sub.client.deliver(sub, subjectB, replyB, hdrLen, sizeTok, msg, subject)) delivered++;
-    }
-    const queues = result.queues;
-    for (let q = 0; q < queues.length; q++) {
-      const members = queues[q];
-      const n = members.length;
-      const start = n === 1 ? 0 : Math.floor(Math.random() * n);
-      for (let k = 0; k < n; k++) {
-        const sub = members[(start + k) % n];
-        if (sub.client === this && !this.echo) continue;
-        if (sub.client.deliver(sub, subjectB, replyB, hdrLen, sizeTok, msg, subject)) {
-          delivered++;
-          break;
-        }
-      }
-    }
+    const delivered = deliverInAccount(
+      this.account,
+      this.echo ? null : this,
+      subject,
+      subjectB,
+      replyB,
+      hdrLen,
+      sizeTok,
+      msg,
+      this,
+      null,
+    );
     if (delivered === 0 && replyB !== null && this.noResponders) this.sendNoResponders(replyB);
   }
 
@@ -344,6 +354,10 @@ export class ClientConnection implements ParserHandler, Subscriber {
 
   onPong(): void {
     this.pingsOut = 0;
+    if (this.pingSentAt > 0) {
+      this.rttNs = elapsedNs(this.pingSentAt);
+      this.pingSentAt = 0;
+    }
   }
 
   onInfo(json: Uint8Array): void {
@@ -467,7 +481,10 @@ export class ClientConnection implements ParserHandler, Subscriber {
 
   private removeSub(sub: ClientSub): void {
     if (this.subs.get(sub.sid) === sub) this.subs.delete(sub.sid);
-    this.account.sublist.remove(sub);
+    const account = this.account;
+    if (account.sublist.remove(sub) && account.links !== null) {
+      account.links.interestLost(account, sub.subject);
+    }
   }
 
   private sendNoResponders(reply: Uint8Array): void {
@@ -520,6 +537,7 @@ export class ClientConnection implements ParserHandler, Subscriber {
         return this.close(Closed.staleConnection);
       }
       this.pingsOut++;
+      this.pingSentAt = performance.now();
       this.out.push(PING);
     }
     this.schedulePing(interval);
@@ -531,6 +549,11 @@ export class ClientConnection implements ParserHandler, Subscriber {
     this.ctx.log.info(`${this} - Slow Consumer Detected: WriteDeadline exceeded`);
     this.close(Closed.slowConsumerDeadline, false);
   }
+}
+
+/** Nanoseconds since `since` (performance.now() ms), at least 1 (the reference's computeRTT). */
+function elapsedNs(since: number): number {
+  return Math.max(1, Math.round((performance.now() - since) * 1e6));
 }
 
 function hasWildcard(subject: Uint8Array): boolean {

@@ -6,7 +6,7 @@ import type { PermissionChecker } from "../auth/permissions.ts";
 import type { Authenticator, Permissions } from "../auth/types.ts";
 import type { ServerOptions } from "../config/options.ts";
 import type { Sublist } from "../routing/sublist.ts";
-import type { ClientSub } from "./subscription.ts";
+import type { ClientSub, Subscriber } from "./subscription.ts";
 
 export type { PermissionChecker };
 
@@ -14,6 +14,56 @@ export type { PermissionChecker };
 export interface Account {
   readonly name: string;
   readonly sublist: Sublist<ClientSub>;
+  /**
+   * Cross-account routes out of this account (stream exports, service imports, service
+   * responses); null when the account has none, which is all the hot path looks at.
+   */
+  readonly links: AccountLinks | null;
+}
+
+/** The connection a message was first published by, as cross-account delivery sees it. */
+export interface Origin {
+  /** The publisher's account (`acc` of the `Nats-Request-Info` header). */
+  readonly account: Account;
+  /** Round-trip time estimate in nanoseconds (`rtt` of that header); 0 when unknown. */
+  readonly rttNs: number;
+}
+
+/**
+ * Opaque to the protocol: the server's record of the service imports a message already went
+ * through (cycle detection, `svc` of the request header). null for a plain publish.
+ */
+export interface ImportTrail {
+  readonly fromService: boolean;
+}
+
+/**
+ * The cross-account side of delivery, implemented by the server (`lib/server/accounts.ts`).
+ * Message arguments mirror the parser's PUB/HPUB output: `msg` holds the headers (first
+ * `hdrLen` bytes, -1 = none) and the payload without the trailing CRLF; `sizeTok` is the size
+ * token as sent (reused in MSG lines when there are no headers).
+ */
+export interface AccountLinks {
+  /**
+   * Delivers a message published (or imported) into `account` across account boundaries, after
+   * its local subscribers got it. `skip` is the publisher when it asked for no echo.
+   * Returns the number of deliveries, counting a matched service import as one (the
+   * reference's internal subscription), which suppresses the no-responders status.
+   */
+  forward(
+    account: Account,
+    skip: Subscriber | null,
+    subject: string,
+    subjectB: Uint8Array,
+    reply: Uint8Array | null,
+    hdrLen: number,
+    sizeTok: Uint8Array,
+    msg: Uint8Array,
+    origin: Origin,
+    trail: ImportTrail | null,
+  ): number;
+  /** A subscription on `subject` left `account`: drop response routes nobody waits for. */
+  interestLost(account: Account, subject: string): void;
 }
 
 /** Log sink with the reference's levels. */

@@ -4,6 +4,7 @@
  * Payloads are never converted to strings; arguments are handed out as byte views that are only
  * valid during the handler call.
  */
+import { tokenString } from "./bytes.ts";
 import { Closed, Err } from "./errors.ts";
 
 const CR = 13;
@@ -49,10 +50,12 @@ export interface ParserHandler {
   /** Called at argument time when `pedantic` is set, before the payload is read. */
   onPubSubject(subject: Uint8Array): void;
   /**
-   * A complete PUB (hdrLen < 0) or HPUB. `size` is the raw total-size token, `msg` is the
-   * header block plus payload.
+   * A complete PUB (hdrLen < 0) or HPUB. `subjectText` is `subject` decoded (the same string
+   * object while the subject repeats), `size` is the raw total-size token, `msg` is the header
+   * block plus payload.
    */
   onMsg(
+    subjectText: string,
     subject: Uint8Array,
     reply: Uint8Array | null,
     hdrLen: number,
@@ -111,6 +114,17 @@ export function parseSize(tok: Uint8Array): number {
   return n;
 }
 
+/** `prev` when `buf[start, end)` holds the same bytes, else an owned copy of them. */
+function intern(prev: Uint8Array, buf: Uint8Array, start: number, end: number): Uint8Array {
+  const len = end - start;
+  if (prev.length === len) {
+    let i = 0;
+    while (i < len && buf[start + i] === prev[i]) i++;
+    if (i === len) return prev;
+  }
+  return buf.slice(start, end);
+}
+
 function upper(b: number): number {
   return b >= 97 && b <= 122 ? b - 32 : b;
 }
@@ -135,8 +149,18 @@ export class Parser {
   private size = 0;
   private msgBuf: Uint8Array | null = null;
   private msgLen = 0;
-  /** False while subject/reply/size still point into the caller's (reusable) read buffer. */
+  /** False while the reply still points into the caller's (reusable) read buffer. */
   private argsOwned = true;
+  /** Token offsets of the current PUB/HPUB line (start, end pairs). */
+  private readonly tok = new Int32Array(10);
+  /**
+   * The previous subject and size token, owned copies: consecutive messages on the same subject
+   * get the same object back, so the handler can reuse its decoded string.
+   */
+  private lastSubject: Uint8Array = new Uint8Array(0);
+  /** `lastSubject` decoded (decoded once per distinct subject run, so its hash is cached too). */
+  private subjectText = "";
+  private lastSize: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly handler: ParserHandler, limits: ParserLimits) {
     this.limits = limits;
@@ -151,9 +175,7 @@ export class Parser {
   }
 
   private ownArgs(): void {
-    this.subject = this.subject.slice();
     this.reply = this.reply ? this.reply.slice() : null;
-    this.sizeTok = this.sizeTok.slice();
     this.argsOwned = true;
   }
 
@@ -241,21 +263,28 @@ export class Parser {
             }
             return n;
           }
-          let arg: Uint8Array;
+          // The line is src[s, e), without its CR.
+          let src = buf;
+          let s = this.argStart;
+          let e = j;
           if (this.argBuf) {
             this.saveArg(buf.subarray(i, j));
-            arg = this.argBuf.subarray(0, this.argLen);
+            src = this.argBuf;
+            s = 0;
+            e = this.argLen;
             this.argBuf = null;
-          } else {
-            arg = buf.subarray(this.argStart, j);
           }
-          if (arg.length > 0 && arg[arg.length - 1] === CR) arg = arg.subarray(0, arg.length - 1);
+          if (e > s && src[e - 1] === CR) e--;
           i = j + 1;
-          if (arg.length > this.limits.maxControlLine) {
+          if (e - s > this.limits.maxControlLine) {
             return this.fatal(Err.maxControlLine, Closed.maxControlLine, n);
           }
           this.state = State.Start;
-          if (!this.dispatchArg(arg)) return n;
+          const op = this.op;
+          const ok = op === "PUB" || op === "HPUB"
+            ? this.pubArgs(src, s, e, op === "HPUB")
+            : this.dispatchArg(src.subarray(s, e));
+          if (!ok) return n;
           continue;
         }
         case State.Payload: {
@@ -265,7 +294,14 @@ export class Parser {
             const msg = buf.subarray(i, i + this.size);
             i += total;
             this.state = State.Start;
-            this.handler.onMsg(this.subject, this.reply, this.hdrLen, this.sizeTok, msg);
+            this.handler.onMsg(
+              this.subjectText,
+              this.subject,
+              this.reply,
+              this.hdrLen,
+              this.sizeTok,
+              msg,
+            );
             continue;
           }
           if (this.msgBuf === null) {
@@ -284,7 +320,14 @@ export class Parser {
             const msg = this.msgBuf.subarray(0, this.size);
             this.msgBuf = null;
             this.state = State.Start;
-            this.handler.onMsg(this.subject, this.reply, this.hdrLen, this.sizeTok, msg);
+            this.handler.onMsg(
+              this.subjectText,
+              this.subject,
+              this.reply,
+              this.hdrLen,
+              this.sizeTok,
+              msg,
+            );
           }
           continue;
         }
@@ -314,9 +357,6 @@ export class Parser {
   /** Handles a complete control line. Returns false when the connection must stop. */
   private dispatchArg(arg: Uint8Array): boolean {
     switch (this.op) {
-      case "PUB":
-      case "HPUB":
-        return this.pubArgs(arg, this.op === "HPUB");
       case "SUB": {
         const a = splitArgs(arg, true);
         if (a.length !== 2 && a.length !== 3) return this.silentClose();
@@ -345,17 +385,40 @@ export class Parser {
     }
   }
 
-  private pubArgs(arg: Uint8Array, withHeaders: boolean): boolean {
+  /** PUB/HPUB arguments in `arg[from, to)`. */
+  private pubArgs(arg: Uint8Array, from: number, to: number, withHeaders: boolean): boolean {
     if (withHeaders && !this.limits.headers) return this.silentClose();
-    const a = splitArgs(arg);
+    // Tokenize into offsets (no arrays, no views) — this runs once per published message.
+    const t = this.tok;
+    let count = 0;
+    let start = -1;
+    for (let i = from; i <= to; i++) {
+      const b = i < to ? arg[i] : SPACE;
+      if (b === SPACE || b === TAB) {
+        if (start >= 0) {
+          if (count === 5) return this.silentClose();
+          t[count * 2] = start;
+          t[count * 2 + 1] = i;
+          count++;
+          start = -1;
+        }
+      } else if (start < 0) start = i;
+    }
     const base = withHeaders ? 3 : 2;
-    if (a.length !== base && a.length !== base + 1) return this.silentClose();
-    const hasReply = a.length === base + 1;
-    this.subject = a[0];
-    this.argsOwned = false;
-    this.reply = hasReply ? a[1] : null;
-    this.sizeTok = a[a.length - 1];
-    this.hdrLen = withHeaders ? parseSize(a[a.length - 2]) : -1;
+    if (count !== base && count !== base + 1) return this.silentClose();
+    const last = count - 1;
+    const subject = intern(this.lastSubject, arg, t[0], t[1]);
+    if (subject !== this.lastSubject) {
+      this.lastSubject = subject;
+      this.subjectText = tokenString(subject);
+    }
+    this.subject = subject;
+    this.sizeTok = this.lastSize = intern(this.lastSize, arg, t[last * 2], t[last * 2 + 1]);
+    if (count === base + 1) {
+      this.reply = arg.subarray(t[2], t[3]);
+      this.argsOwned = false;
+    } else this.reply = null;
+    this.hdrLen = withHeaders ? parseSize(arg.subarray(t[last * 2 - 2], t[last * 2 - 1])) : -1;
     this.size = parseSize(this.sizeTok);
     if ((withHeaders && this.hdrLen < 0) || this.size < 0) return this.silentClose();
     if (this.limits.maxPayload >= 0 && this.size > this.limits.maxPayload) {

@@ -17,10 +17,10 @@ import type {
   ServerStats,
 } from "../protocol/context.ts";
 import { Closed, Err } from "../protocol/errors.ts";
-import type { ClientSub } from "../protocol/subscription.ts";
 import type { Transport } from "../protocol/transport.ts";
-import { Sublist } from "../routing/sublist.ts";
+import { AccountRegistry } from "./accounts.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
+import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
 
 /** The version this server reports (the reference it matches). */
 export const VERSION = "2.9.10";
@@ -48,12 +48,16 @@ export class NatsServer implements ServerContext {
   readonly serverName: string;
   readonly ports: ServerPorts = { client: 0 };
   readonly startedAt = new Date();
-  private readonly accounts = new Map<string, Account>();
+  /** Accounts with their import/export links (built from `options.auth.accounts`). */
+  readonly accounts: AccountRegistry;
   private readonly clients = new Map<number, ClientConnection>();
   private nextCid = 1;
   private tcp?: TcpListener;
+  private ws?: RunningWebsocket;
   private sweepTimer?: ReturnType<typeof setInterval>;
   private shuttingDown = false;
+  /** pid and ports files to remove at shutdown. */
+  private readonly processFiles: string[] = [];
   private info?: Record<string, unknown>;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -62,14 +66,17 @@ export class NatsServer implements ServerContext {
     this.options = options;
     this.log = log;
     this.authenticator = createAuthenticator(options.auth);
+    this.accounts = new AccountRegistry(options.auth.accounts);
     this.serverName = options.serverName || this.serverId;
     this.done = new Promise((r) => this.resolveDone = r);
   }
 
   /** Opens the listeners and starts serving. */
-  // deno-lint-ignore require-await
   async start(): Promise<void> {
     const o = this.options;
+    // Imports the config layer could not rule out (cycles, bad subject mappings) refuse to
+    // start, as in the reference.
+    if (this.accounts.errors.length) throw new Error(this.accounts.errors.join("\n"));
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);
@@ -81,14 +88,52 @@ export class NatsServer implements ServerContext {
     this.tcp.serve((conn) => this.acceptTcp(conn)).catch((err) => {
       if (!this.shuttingDown) this.log.error(`Error accepting client connection: ${err}`);
     });
+    try {
+      this.ws = await startWebsocket(o.websocket, this.log, {
+        onClient: (transport) => this.acceptWebsocket(transport),
+        maxDecompressedBytes: o.maxPending,
+      });
+    } catch (err) {
+      this.shuttingDown = true;
+      this.tcp.close();
+      this.authenticator.close?.();
+      this.accounts.close();
+      this.resolveDone();
+      throw err;
+    }
+    if (this.ws) this.ports.websocket = this.ws.listener.port;
     this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
+    this.writeProcessFiles();
     this.log.info("Server is ready");
+  }
+
+  /** `pid_file` and `ports_file_dir`, written before "Server is ready" as the reference does. */
+  private writeProcessFiles(): void {
+    const o = this.options;
+    if (o.pidFile) {
+      Deno.writeTextFileSync(o.pidFile, String(Deno.pid));
+      this.processFiles.push(o.pidFile);
+    }
+    if (o.portsFileDir) {
+      const file = `${o.portsFileDir}/nats-server_${Deno.pid}.ports`;
+      Deno.writeTextFileSync(file, JSON.stringify(this.portsInfo()));
+      this.processFiles.push(file);
+    }
   }
 
   /** The ports file content (`--ports_file_dir`), as the reference writes it. */
   portsInfo(): Record<string, string[]> {
     const hosts = expandHost(this.options.host);
-    return { nats: hosts.map((h) => `nats://${hostPort(h, this.ports.client)}`) };
+    const info: Record<string, string[]> = {
+      nats: hosts.map((h) => `nats://${hostPort(h, this.ports.client)}`),
+    };
+    if (this.ws) {
+      const { scheme, listener } = this.ws;
+      info.websocket = expandHost(this.options.websocket.host).map((h) =>
+        `${scheme}://${hostPort(h, listener.port)}`
+      );
+    }
+    return info;
   }
 
   /** Resolves when the server has shut down. */
@@ -109,11 +154,17 @@ export class NatsServer implements ServerContext {
     this.tcp?.close();
     clearInterval(this.sweepTimer);
     this.authenticator.close?.();
+    this.accounts.close();
     for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
     this.clients.clear();
+    await this.ws?.listener.close();
+    for (const f of this.processFiles) {
+      try {
+        Deno.removeSync(f);
+      } catch { /* already gone */ }
+    }
     this.log.info("Server Exiting..");
     this.resolveDone();
-    await Promise.resolve();
   }
 
   // ---- ServerContext --------------------------------------------------------------------------
@@ -137,12 +188,7 @@ export class NatsServer implements ServerContext {
   }
 
   account(name: string): Account {
-    let acc = this.accounts.get(name);
-    if (!acc) {
-      acc = { name, sublist: new Sublist<ClientSub>() };
-      this.accounts.set(name, acc);
-    }
-    return acc;
+    return this.accounts.get(name);
   }
 
   permissionChecker(perms: Permissions): PermissionChecker {
@@ -178,6 +224,13 @@ export class NatsServer implements ServerContext {
     const transport = new TcpTransport(conn);
     const client = this.addClient(transport);
     transport.readInto(client);
+  }
+
+  /** A websocket client upgraded (any engine): same protocol connection as TCP. */
+  private acceptWebsocket(transport: Transport): ClientConnection {
+    const client = this.addClient(transport);
+    if (this.shuttingDown) client.close(Closed.serverShutdown, false);
+    return client;
   }
 
   private sweepWriteDeadlines(): void {

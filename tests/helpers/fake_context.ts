@@ -64,7 +64,7 @@ export function fakeContext(overrides: Partial<ServerOptions> = {}): ServerConte
     }),
     account(name) {
       let a = accounts.get(name);
-      if (!a) accounts.set(name, a = { name, sublist: new Sublist<ClientSub>() });
+      if (!a) accounts.set(name, a = { name, sublist: new Sublist<ClientSub>(), links: null });
       return a;
     },
     permissionChecker(p: Permissions): PermissionChecker {

@@ -117,11 +117,12 @@ Deno.test("cli: runs, logs like nats-server, writes pid/ports files, exits on si
       assert(!done, `exited early:\n${log}`);
       log += value;
     }
-    const line = /^\[(\d+)\] \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{6} \[INF\] Starting nats-server$/m;
+    const line =
+      /^\[(\d+)\] \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{6} \[INF\] Starting nats-server$/m;
     assertMatch(log, line);
-    assertMatch(log, /\[INF\]   Version:  2\.9\.10/);
-    assertMatch(log, /\[INF\]   Name:     cli-test/);
-    assertMatch(log, /\[INF\]   ID:       N[A-Z2-7]{55}/);
+    assertMatch(log, /\[INF\] {3}Version: {2}2\.9\.10/);
+    assertMatch(log, /\[INF\] {3}Name: {5}cli-test/);
+    assertMatch(log, /\[INF\] {3}ID: {7}N[A-Z2-7]{55}/);
     const port = Number(/Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(log)![1]);
     assertEquals(await Deno.readTextFile(`${dir}/nats.pid`), String(child.pid));
     const ports = JSON.parse(await Deno.readTextFile(`${dir}/nats-server_${child.pid}.ports`));

@@ -177,6 +177,7 @@ Deno.test("nats.js: 1 MB payload arrives intact", () =>
 
 Deno.test("nats.js: payload over max_payload is refused by the client", () =>
   withServer(async (_s, nc) => {
+    await nc.flush();
     assertEquals(nc.info?.max_payload, 1024 * 1024);
     let threw = false;
     try {
