@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { decodeBits } from "./radix.ts";
 import { blowfishInit } from "./blowfish_table.ts";
 
 /** `^\$2[abxy]\$\d{2}\$` — the reference's test for "this stored password is a bcrypt hash". */
@@ -60,22 +61,7 @@ export function bcryptBase64Encode(data: Uint8Array): string {
 
 /** Decode `n` bytes from bcrypt base64 (unused trailing bits ignored); null on a bad char. */
 export function bcryptBase64Decode(text: string, n: number): Uint8Array | null {
-  const out = new Uint8Array(n);
-  let buf = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < text.length && o < n; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? REV[c] : -1;
-    if (v < 0) return null;
-    buf = ((buf << 6) | v) & 0xffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (buf >>> bits) & 0xff;
-    }
-  }
-  return o === n ? out : null;
+  return decodeBits(text, text.length, REV, 6, n);
 }
 
 /** The 18 key words: the key bytes (plus the trailing NUL) repeated cyclically, big endian. */

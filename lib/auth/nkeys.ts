@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { decodeBits } from "./radix.ts";
 import { createPrivateKey, createPublicKey, type KeyObject, verify } from "node:crypto";
 
 /** Prefix bytes (the first base32 character of the encoded key is shown in the comment). */
@@ -98,22 +99,7 @@ export function base32Decode(text: string): Uint8Array | null {
   const rem = text.replace(/[\r\n]/g, "");
   const tail = rem.length % 8;
   if (tail === 1 || tail === 3 || tail === 6) return null;
-  const out = new Uint8Array(Math.floor((rem.length * 5) / 8));
-  let buf = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < rem.length; i++) {
-    const c = rem.charCodeAt(i);
-    const v = c < 128 ? B32_REV[c] : -1;
-    if (v < 0) return null;
-    buf = ((buf << 5) | v) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (buf >>> bits) & 0xff;
-    }
-  }
-  return out;
+  return decodeBits(rem, rem.length, B32_REV, 5, Math.floor((rem.length * 5) / 8));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,22 +212,7 @@ export function base64Decode(text: string, url: boolean): Uint8Array | null {
   }
   if (end % 4 === 1) return null;
   const rev = url ? B64_URL_REV : B64_STD_REV;
-  const out = new Uint8Array(Math.floor((end * 6) / 8));
-  let buf = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
-    const v = c < 128 ? rev[c] : -1;
-    if (v < 0) return null;
-    buf = ((buf << 6) | v) & 0xffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (buf >>> bits) & 0xff;
-    }
-  }
-  return out;
+  return decodeBits(s, end, rev, 6, Math.floor((end * 6) / 8));
 }
 
 /** base64url without padding. */

@@ -1667,6 +1667,28 @@ class Builder {
     return { tls: t, timeoutSec };
   }
 
+  /** `listen`, `port` and `host`/`net` of a listener block; false when `lk` is none of them. */
+  private endpoint(lk: string, v: ConfigNode, target: { host: string; port: number }): boolean {
+    switch (lk) {
+      case "listen": {
+        const hp = this.listen(v);
+        if (hp) {
+          target.host = hp.host;
+          target.port = hp.port;
+        }
+        return true;
+      }
+      case "port":
+        target.port = this.num(v) ?? target.port;
+        return true;
+      case "host":
+      case "net":
+        target.host = this.str(v) ?? target.host;
+        return true;
+    }
+    return false;
+  }
+
   // ------------------------------------------------------------------------------------------
   // websocket
 
@@ -1678,22 +1700,8 @@ class Builder {
     const ws = this.o.websocket;
     for (const [k, v] of n.value) {
       const lk = k.toLowerCase();
+      if (this.endpoint(lk, v, ws)) continue;
       switch (lk) {
-        case "listen": {
-          const hp = this.listen(v);
-          if (hp) {
-            ws.host = hp.host;
-            ws.port = hp.port;
-          }
-          break;
-        }
-        case "port":
-          ws.port = this.num(v) ?? ws.port;
-          break;
-        case "host":
-        case "net":
-          ws.host = this.str(v) ?? ws.host;
-          break;
         case "advertise": {
           const s = this.str(v);
           if (s !== undefined) ws.advertise = s;
@@ -1830,22 +1838,8 @@ class Builder {
     const ln = this.o.leafnodes;
     for (const [k, v] of n.value) {
       const lk = k.toLowerCase();
+      if (this.endpoint(lk, v, ln)) continue;
       switch (lk) {
-        case "listen": {
-          const hp = this.listen(v);
-          if (hp) {
-            ln.host = hp.host;
-            ln.port = hp.port;
-          }
-          break;
-        }
-        case "port":
-          ln.port = this.num(v) ?? ln.port;
-          break;
-        case "host":
-        case "net":
-          ln.host = this.str(v) ?? ln.host;
-          break;
         case "authorization":
           this.leafAuthorization(v);
           break;
