@@ -57,6 +57,10 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
   private readonly subs = new Map<string, ClientSub>();
   private perms: PermissionChecker | null = null;
   private verbose = false;
+  /** -V: trace protocol ops (checked before building any trace text). */
+  private readonly tracing: boolean;
+  /** `vVERSION:LANG:NAME` from CONNECT, as the reference shows it in log lines. */
+  private clientTag = "";
   private echo = true;
   private headers = false;
   private noResponders = false;
@@ -80,6 +84,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     this.transport = transport;
     this.nonce = nonce;
     this.account = ctx.account("$G");
+    this.tracing = ctx.log.traceEnabled;
     const o = ctx.options;
     this.parser = new Parser(this, {
       maxControlLine: o.maxControlLine,
@@ -101,6 +106,24 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     const fwd = p.ws?.forwardedFor ? `${p.ws.forwardedFor}/` : "";
     const tag = p.kind === "WEBSOCKET" ? "wid" : "cid";
     return `${fwd}${host}:${p.port} - ${tag}:${this.cid}`;
+  }
+
+  /** The log prefix, with the client's `"vVERSION:LANG:NAME"` once CONNECT told it. */
+  private logPrefix(): string {
+    return this.clientTag ? `${this} - ${JSON.stringify(this.clientTag)}` : `${this}`;
+  }
+
+  private traceIn(text: string): void {
+    this.ctx.log.trace(`${this.logPrefix()} - <<- ${text}`);
+  }
+
+  private traceOut(text: string): void {
+    this.ctx.log.trace(`${this.logPrefix()} - ->> ${text}`);
+  }
+
+  private sendOK(): void {
+    this.out.push(OK);
+    if (this.tracing) this.traceOut("[OK]");
   }
 
   /** Whether this connection is closed or closing. */
@@ -125,6 +148,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
 
   /** Sends INFO and starts the auth and ping timers. */
   start(): void {
+    if (this.ctx.log.debugEnabled) this.ctx.log.debug(`${this} - Client connection created`);
     const auth = this.ctx.authenticator;
     const kind = this.transport.peer.kind;
     const authRequired = auth.authRequired(kind);
@@ -172,6 +196,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
   /** Queues `-ERR '<text>'`. */
   sendErr(text: string): void {
     this.out.push(encoder.encode(`-ERR '${text}'\r\n`));
+    if (this.tracing) this.traceOut(`[-ERR '${text}']`);
   }
 
   /**
@@ -182,6 +207,9 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
+    if (this.ctx.log.debugEnabled) {
+      this.ctx.log.debug(`${this.logPrefix()} - Client connection closed: ${reason}`);
+    }
     // Ops pipelined behind the one that closed us (e.g. PING after a failed CONNECT) are not
     // processed, as in the reference.
     this.parser.paused = true;
@@ -225,13 +253,16 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
       clearTimeout(this.authTimer);
       this.authTimer = undefined;
     }
+    const text = textDecoder.decode(json);
+    if (this.tracing) this.traceIn(`[CONNECT ${redactPassword(text)}]`);
     let opts: ConnectOptions;
     try {
-      opts = parseConnect(textDecoder.decode(json));
+      opts = parseConnect(text);
     } catch {
       return this.close(Closed.protocolViolation);
     }
     this.connectOpts = opts;
+    this.clientTag = clientTag(opts);
     this.lastActivity = performance.now();
     this.rttNs = elapsedNs(this.acceptedAt);
     this.echo = opts.echo;
@@ -280,6 +311,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     g.inMsgs++;
     g.inBytes += msg.length;
     this.msgActivity = true;
+    if (this.tracing) this.traceMsgIn(subject, replyB, hdrLen, sizeTok, msg);
     if (hasGatewayReplyPrefix(subject) || (this.perms && !this.perms.canPublish(subject))) {
       this.sendErr(publishViolation(subject));
       return;
@@ -288,7 +320,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
       this.sendErr(replyViolation(tokenString(replyB)));
       return;
     }
-    if (this.verbose) this.out.push(OK);
+    if (this.verbose) this.sendOK();
     const delivered = deliverInAccount(
       this.account,
       this.echo ? null : this,
@@ -309,6 +341,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     const subject = tokenString(subjectB);
     const queue = queueB ? tokenString(queueB) : undefined;
     const sid = tokenString(sidB);
+    if (this.tracing) this.traceIn(`[SUB ${subject}${queue ? ` ${queue}` : ""} ${sid}]`);
     if (this.perms && !this.perms.canSubscribe(subject, queue)) {
       this.sendErr(subscribeViolation(subject, queue));
       return;
@@ -335,24 +368,29 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
       this.subs.set(sid, sub);
       this.account.sublist.insert(sub);
     }
-    if (this.verbose) this.out.push(OK);
+    if (this.verbose) this.sendOK();
   }
 
   onUnsub(sidB: Uint8Array, max: number): void {
     this.lastActivity = performance.now();
-    const sub = this.subs.get(tokenString(sidB));
-    if (this.verbose) this.out.push(OK);
+    const sid = tokenString(sidB);
+    if (this.tracing) this.traceIn(`[UNSUB ${sid}${max > 0 ? ` ${max}` : ""}]`);
+    const sub = this.subs.get(sid);
+    if (this.verbose) this.sendOK();
     if (!sub) return;
     if (max > 0 && max > sub.delivered) sub.max = max;
     else this.removeSub(sub);
   }
 
   onPing(): void {
+    if (this.tracing) this.traceIn("[PING]");
     this.out.push(PONG);
+    if (this.tracing) this.traceOut("[PONG]");
     this.lastPingIn = performance.now();
   }
 
   onPong(): void {
+    if (this.tracing) this.traceIn("[PONG]");
     this.pingsOut = 0;
     if (this.pingSentAt > 0) {
       this.rttNs = elapsedNs(this.pingSentAt);
@@ -426,6 +464,12 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     buf[p++] = 10;
     out.len = p;
     out.schedule();
+    if (this.tracing) {
+      const r = reply ? ` ${tokenString(reply)}` : "";
+      const h = withHdr ? ` ${hdrLen}` : "";
+      const size = useSizeTok ? tokenString(sizeTok) : String(payload.length);
+      this.traceOut(`[${withHdr ? "HMSG" : "MSG"} ${subjectText} ${sub.sid}${r}${h} ${size}]`);
+    }
     this.stats.outMsgs++;
     this.stats.outBytes += payload.length;
     const g = this.ctx.stats;
@@ -438,6 +482,20 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  private traceMsgIn(
+    subject: string,
+    reply: Uint8Array | null,
+    hdrLen: number,
+    sizeTok: Uint8Array,
+    msg: Uint8Array,
+  ): void {
+    const op = hdrLen >= 0 ? "HPUB" : "PUB";
+    const r = reply ? ` ${tokenString(reply)}` : "";
+    const h = hdrLen >= 0 ? ` ${hdrLen}` : "";
+    this.traceIn(`[${op} ${subject}${r}${h} ${tokenString(sizeTok)}]`);
+    this.traceIn(`MSG_PAYLOAD: [${JSON.stringify(textDecoder.decode(msg))}]`);
+  }
 
   private afterAuth(id: Identity | null, opts: ConnectOptions): void {
     if (this.closed) return;
@@ -455,7 +513,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
       this.sendErr(Err.noRespondersNeedsHeaders);
       return this.close(Closed.noRespondersNeedsHeaders);
     }
-    if (opts.verbose) this.out.push(OK);
+    if (opts.verbose) this.sendOK();
   }
 
   /** Binds the connection to an authenticated identity (moving subscriptions across accounts). */
@@ -554,6 +612,20 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
 /** Nanoseconds since `since` (performance.now() ms), at least 1 (the reference's computeRTT). */
 function elapsedNs(since: number): number {
   return Math.max(1, Math.round((performance.now() - since) * 1e6));
+}
+
+/** CONNECT text with the password value replaced, as the reference traces it. */
+function redactPassword(text: string): string {
+  return text.replace(/("pass"\s*:\s*)"(?:[^"\\]|\\.)*"/, '$1"[REDACTED]"');
+}
+
+/** The reference's `"vVERSION:LANG:NAME"` log tag from CONNECT (empty parts left out). */
+function clientTag(o: ConnectOptions): string {
+  const parts: string[] = [];
+  if (o.version) parts.push(`v${o.version}`);
+  if (o.lang) parts.push(o.lang);
+  if (o.name) parts.push(o.name);
+  return parts.join(":");
 }
 
 function hasWildcard(subject: Uint8Array): boolean {

@@ -150,3 +150,51 @@ Deno.test("cli: a missing permission is reported clearly", async () => {
   assertEquals(r.code, 1);
   assertMatch(r.stderr, /^nats-server: missing permission: .*--allow-net/m);
 });
+
+Deno.test("cli: -DV traces protocol ops like nats-server, with the password redacted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "natscli" });
+  const logFile = `${dir}/nats.log`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, MAIN, "-a", "127.0.0.1", "-p", "-1", "-DV", "-l", logFile],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let log = "";
+    const deadline = Date.now() + 15_000;
+    while (!log.includes("Server is ready")) {
+      assert(Date.now() < deadline, `not ready:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+      log = await Deno.readTextFile(logFile).catch(() => "");
+    }
+    const port = Number(/Listening for client connections on 127\.0\.0\.1:(\d+)/.exec(log)![1]);
+    const c = await RawClient.connect(port);
+    await c.info();
+    await c.send(
+      'CONNECT {"verbose":false,"pass":"secret","lang":"go","version":"1.2.3"}\r\n' +
+        "SUB foo 1\r\nPUB foo 5\r\nhello\r\nPING\r\n",
+    );
+    await c.readUntil((t) => t.includes("PONG"));
+    c.close();
+    const want = [
+      /\[DBG\] 127\.0\.0\.1:\d+ - cid:\d+ - Client connection created/,
+      /\[TRC\] 127\.0\.0\.1:\d+ - cid:\d+ - <<- \[CONNECT \{.*"pass":"\[REDACTED\]".*\}\]/,
+      /- "v1\.2\.3:go" - <<- \[SUB foo 1\]/,
+      /- "v1\.2\.3:go" - <<- \[PUB foo 5\]/,
+      /- "v1\.2\.3:go" - <<- MSG_PAYLOAD: \["hello"\]/,
+      /- "v1\.2\.3:go" - ->> \[MSG foo 1 5\]/,
+      /- "v1\.2\.3:go" - ->> \[PONG\]/,
+      /- "v1\.2\.3:go" - Client connection closed: Client Closed/,
+    ];
+    const deadline2 = Date.now() + 10_000;
+    while (!want.every((re) => re.test(log)) && Date.now() < deadline2) {
+      await new Promise((r) => setTimeout(r, 50));
+      log = await Deno.readTextFile(logFile);
+    }
+    for (const re of want) assertMatch(log, re);
+    assert(!log.includes("secret"), "password leaked into the trace");
+  } finally {
+    child.kill("SIGINT");
+    await child.status;
+  }
+});
