@@ -100,6 +100,8 @@ export function parseConfigFile(path: string, opts: { env?: EnvLookup } = {}): P
 
 class Context {
   private env: (name: string) => string | undefined;
+  /** Set when the process environment could not be read (no --allow-env). */
+  envDenied = false;
   constructor(env: EnvLookup | undefined) {
     if (typeof env === "function") this.env = env;
     else if (env) this.env = (n) => Object.hasOwn(env, n) ? env[n] : undefined;
@@ -108,6 +110,7 @@ class Context {
         try {
           return Deno.env.get(n);
         } catch {
+          this.envDenied = true;
           return undefined;
         }
       };
@@ -425,7 +428,9 @@ class Parser {
         return;
       }
     }
-    this.fail(it, `variable reference for '${name}' on line ${it.line} can not be found`);
+    // The reference's text, plus a hint when Deno's permissions hid the environment.
+    const hint = this.ctx.envDenied ? " (environment not readable: run with --allow-env)" : "";
+    this.fail(it, `variable reference for '${name}' on line ${it.line} can not be found${hint}`);
     this.discard();
   }
 

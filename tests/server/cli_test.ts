@@ -198,3 +198,14 @@ Deno.test("cli: -DV traces protocol ops like nats-server, with the password reda
     await child.status;
   }
 });
+
+Deno.test("cli: a variable hidden by a missing --allow-env says so", async () => {
+  const file = await tempConfig("listen: 127.0.0.1:-1\nport: $NATS_TEST_PORT\n");
+  const r = await ours(["-c", file], ["--allow-net", "--allow-read", "--no-prompt"]);
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stderr,
+    "nats-server: variable reference for 'NATS_TEST_PORT' on line 2 can not be found" +
+      " (environment not readable: run with --allow-env)\n",
+  );
+});
