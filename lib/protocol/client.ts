@@ -5,7 +5,7 @@
 import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
-import { isValidSubject } from "../routing/subject.ts";
+import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
 import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
 import { type ConnectOptions, parseConnect } from "./connect.ts";
 import type { Account, Origin, PermissionChecker, ServerContext } from "./context.ts";
@@ -106,24 +106,6 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     const fwd = p.ws?.forwardedFor ? `${p.ws.forwardedFor}/` : "";
     const tag = p.kind === "WEBSOCKET" ? "wid" : "cid";
     return `${fwd}${host}:${p.port} - ${tag}:${this.cid}`;
-  }
-
-  /** The log prefix, with the client's `"vVERSION:LANG:NAME"` once CONNECT told it. */
-  private logPrefix(): string {
-    return this.clientTag ? `${this} - ${JSON.stringify(this.clientTag)}` : `${this}`;
-  }
-
-  private traceIn(text: string): void {
-    this.ctx.log.trace(`${this.logPrefix()} - <<- ${text}`);
-  }
-
-  private traceOut(text: string): void {
-    this.ctx.log.trace(`${this.logPrefix()} - ->> ${text}`);
-  }
-
-  private sendOK(): void {
-    this.out.push(OK);
-    if (this.tracing) this.traceOut("[OK]");
   }
 
   /** Whether this connection is closed or closing. */
@@ -291,9 +273,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
   }
 
   onPubSubject(subject: Uint8Array): void {
-    if (!isValidSubject(tokenString(subject)) || hasWildcard(subject)) {
-      this.sendErr(Err.invalidPublishSubject);
-    }
+    if (!isValidLiteralSubject(tokenString(subject))) this.sendErr(Err.invalidPublishSubject);
   }
 
   onMsg(
@@ -316,9 +296,13 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
       this.sendErr(publishViolation(subject));
       return;
     }
-    if (replyB !== null && isReservedReply(tokenString(replyB))) {
-      this.sendErr(replyViolation(tokenString(replyB)));
-      return;
+    // Reserved replies start with "_" or "$"; only those are worth decoding.
+    if (replyB !== null && (replyB[0] === 95 || replyB[0] === 36)) {
+      const reply = tokenString(replyB);
+      if (isReservedReply(reply)) {
+        this.sendErr(replyViolation(reply));
+        return;
+      }
     }
     if (this.verbose) this.sendOK();
     const delivered = deliverInAccount(
@@ -483,6 +467,24 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
 
   // ---- internals ------------------------------------------------------------------------------
 
+  /** The log prefix, with the client's `"vVERSION:LANG:NAME"` once CONNECT told it. */
+  private logPrefix(): string {
+    return this.clientTag ? `${this} - ${JSON.stringify(this.clientTag)}` : `${this}`;
+  }
+
+  private traceIn(text: string): void {
+    this.ctx.log.trace(`${this.logPrefix()} - <<- ${text}`);
+  }
+
+  private traceOut(text: string): void {
+    this.ctx.log.trace(`${this.logPrefix()} - ->> ${text}`);
+  }
+
+  private sendOK(): void {
+    this.out.push(OK);
+    if (this.tracing) this.traceOut("[OK]");
+  }
+
   private traceMsgIn(
     subject: string,
     reply: Uint8Array | null,
@@ -626,16 +628,4 @@ function clientTag(o: ConnectOptions): string {
   if (o.lang) parts.push(o.lang);
   if (o.name) parts.push(o.name);
   return parts.join(":");
-}
-
-function hasWildcard(subject: Uint8Array): boolean {
-  // A token that is exactly "*" or ">".
-  for (let i = 0; i < subject.length; i++) {
-    const b = subject[i];
-    if (
-      (b === 42 || b === 62) && (i === 0 || subject[i - 1] === 46) &&
-      (i === subject.length - 1 || subject[i + 1] === 46)
-    ) return true;
-  }
-  return false;
 }
