@@ -178,8 +178,7 @@ export class NatsServer implements ServerContext {
         version: VERSION,
         proto: 1,
         go: `deno${Deno.version.deno}`,
-        host: o.host,
-        port: this.ports.client,
+        ...advertisedHostPort(o.clientAdvertise, o.host, this.ports.client),
         headers: !o.noHeaderSupport,
         max_payload: o.maxPayload,
       };
@@ -241,6 +240,18 @@ export class NatsServer implements ServerContext {
       if (started > 0 && now - started > deadline) c.writeDeadlineExceeded();
     }
   }
+}
+
+/** INFO `host`/`port`: `client_advertise` (`host[:port]`, default port = the client port). */
+function advertisedHostPort(
+  advertise: string | undefined,
+  host: string,
+  port: number,
+): { host: string; port: number } {
+  if (!advertise) return { host, port };
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(advertise.trim());
+  if (!m) return { host, port };
+  return { host: m[1], port: m[2] ? Number(m[2]) : port };
 }
 
 function hostPort(host: string, port: number): string {
