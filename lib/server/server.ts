@@ -3,7 +3,7 @@
  * `ServerContext` every client connection consults. Transports feed bytes into
  * `ClientConnection`s; nothing here parses the protocol.
  */
-import { createAuthenticator } from "../auth/authenticator.ts";
+import { createAuthenticator, warnings as authWarnings } from "../auth/authenticator.ts";
 import { createNonce, createServerId } from "../auth/nkeys.ts";
 import { createPermissionChecker } from "../auth/permissions.ts";
 import type { Authenticator, Permissions } from "../auth/types.ts";
@@ -82,6 +82,8 @@ export class NatsServer implements ServerContext {
     this.log.info(`  Git:      [not set]`);
     this.log.info(`  Name:     ${this.serverName}`);
     this.log.info(`  ID:       ${this.serverId}`);
+    for (const w of authWarnings(o.auth)) this.log.warn(w);
+    if (o.configFile) this.log.info(`Using configuration file: ${o.configFile}`);
     this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
     this.ports.client = this.tcp.addr.port;
     this.log.info(`Listening for client connections on ${hostPort(o.host, this.ports.client)}`);

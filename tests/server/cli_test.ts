@@ -1,6 +1,6 @@
 /** The command line as a process: flags, -t, log lines, pid/ports files, signals, exit codes. */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, transcript } from "../helpers/raw.ts";
 import { haveNatsServer } from "../helpers/reference.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -208,4 +208,87 @@ Deno.test("cli: a variable hidden by a missing --allow-env says so", async () =>
     "nats-server: variable reference for 'NATS_TEST_PORT' on line 2 can not be found" +
       " (environment not readable: run with --allow-env)\n",
   );
+});
+
+/** A running server process whose stderr log is collected. */
+interface Proc {
+  port: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Spawns `cmd args` and waits for "Server is ready"; works for ours and nats-server alike. */
+async function spawnServer(cmd: string, args: string[]): Promise<Proc> {
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  const deadline = Date.now() + 15_000;
+  while (!log.includes("Server is ready")) {
+    assert(Date.now() < deadline, `not ready:\n${log}`);
+    const { value, done } = await reader.read();
+    assert(!done, `exited early:\n${log}`);
+    log += value;
+  }
+  const port = Number(/Listening for client connections on [^\s]*:(\d+)/.exec(log)![1]);
+  return {
+    port,
+    log: () => log,
+    async stop() {
+      child.kill("SIGINT");
+      await reader.cancel();
+      await child.status;
+    },
+  };
+}
+
+const AUTH_FLAG_CASES: { flags: string[]; connect: string; expect: string }[] = [
+  { flags: ["--user", "a", "--pass", "b"], connect: '{"user":"a","pass":"b"}', expect: "PONG\r\n" },
+  {
+    flags: ["--user", "a", "--pass", "b"],
+    connect: '{"user":"a","pass":"x"}',
+    expect: "-ERR 'Authorization Violation'\r\n",
+  },
+  { flags: ["--auth", "tok"], connect: '{"auth_token":"tok"}', expect: "PONG\r\n" },
+  { flags: ["--auth", "tok"], connect: "{}", expect: "-ERR 'Authorization Violation'\r\n" },
+];
+
+Deno.test("cli: --user/--pass/--auth require credentials like nats-server", async () => {
+  const targets: [string, string, string[]][] = [["ours", Deno.execPath(), [
+    "run",
+    ...PERMS,
+    MAIN,
+  ]]];
+  if (haveNatsServer()) targets.push(["nats-server", "nats-server", []]);
+  for (const [name, cmd, prefix] of targets) {
+    for (const c of AUTH_FLAG_CASES) {
+      const p = await spawnServer(cmd, [...prefix, "-a", "127.0.0.1", "-p", "-1", ...c.flags]);
+      try {
+        const opts = { verbose: false, ...JSON.parse(c.connect) };
+        const until = c.expect === "PONG\r\n" ? "pong" : "close";
+        const r = await transcript(p.port, [`CONNECT ${JSON.stringify(opts)}\r\n`], until);
+        assertEquals(r.text, c.expect, `${name} ${c.flags.join(" ")} ${c.connect}`);
+      } finally {
+        await p.stop();
+      }
+    }
+  }
+});
+
+Deno.test("cli: plaintext passwords are warned about, like nats-server", async () => {
+  const file = await tempConfig("authorization { user: a, password: b }\n");
+  const targets: [string, string, string[]][] = [["ours", Deno.execPath(), [
+    "run",
+    ...PERMS,
+    MAIN,
+  ]]];
+  if (haveNatsServer()) targets.push(["nats-server", "nats-server", []]);
+  for (const [name, cmd, prefix] of targets) {
+    const p = await spawnServer(cmd, [...prefix, "-c", file, "-a", "127.0.0.1", "-p", "-1"]);
+    try {
+      assertMatch(p.log(), /\[WRN\] Plaintext passwords detected, use nkeys or bcrypt\n/, name);
+      assertMatch(p.log(), new RegExp(`\\[INF\\] Using configuration file: ${file}\\n`), name);
+    } finally {
+      await p.stop();
+    }
+  }
 });

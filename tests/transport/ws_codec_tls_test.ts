@@ -315,3 +315,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "wss codec: a verify_and_map user gets its permissions, ours and nats-server",
+  ...opts,
+  fn: async () => {
+    if (!haveOpenssl()) return;
+    const pki = await testPki();
+    const config = `authorization { users = [ {
+        user: "CN=example.com,OU=NATS.io"
+        permissions: { publish: { deny: ["secret.>"] }, subscribe: { allow: ["public.>"] } }
+      } ] }\n` + refConfig(pki, "verify_and_map: true");
+    const run = async (port: number) => {
+      const c = await WsTestClient.open({
+        port,
+        tls: { caPem: pki.ca.certPem, certPem: pki.clientDn.certPem, keyPem: pki.clientDn.keyPem },
+      });
+      try {
+        await c.upgrade({ Host: "localhost" });
+        await c.info();
+        await c.send(
+          'CONNECT {"verbose":false}\r\nSUB public.a 1\r\nSUB private.a 2\r\n' +
+            "PUB secret.x 1\r\nx\r\nPUB public.a 2\r\nok\r\nPING\r\n",
+        );
+        await c.until((x) => x.text.includes("PONG"), 5000);
+        return c.text;
+      } finally {
+        c.shut();
+      }
+    };
+    const want = `-ERR 'Permissions Violation for Subscription to "private.a"'\r\n` +
+      `-ERR 'Permissions Violation for Publish to "secret.x"'\r\n` +
+      "MSG public.a 1 2\r\nok\r\nPONG\r\n";
+    const ours = await startOursFromConfig(config);
+    try {
+      assertEquals(await run(ours.wsPort!), want, "ours");
+    } finally {
+      await ours.stop();
+    }
+    await withReference(config, async (ref) => assertEquals(await run(ref.wsPort!), want));
+  },
+});
