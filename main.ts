@@ -44,7 +44,7 @@ function configProblemsEnd(problems: ConfigError[]): string {
 function load(flags: CliFlags): LoadResult {
   return flags.config !== undefined
     ? loadConfigFile(flags.config)
-    : optionsFromText(DEFAULT_CONFIG, { file: "<default>" });
+    : optionsFromText(DEFAULT_CONFIG);
 }
 
 async function main(args: string[]): Promise<number> {

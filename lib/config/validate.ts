@@ -21,7 +21,13 @@ export function validateOptions(opts: ServerOptions): string[] {
   };
   port("Error listening on port", opts.host, opts.port);
   if (opts.monitor.port !== 0) {
-    port("can't listen to the monitor port", opts.monitor.host, opts.monitor.port);
+    const p = opts.monitor.port;
+    if (!Number.isInteger(p) || p < -1 || p > 65535) {
+      // startMonitoring's fatal text; Go's net error names only the port here.
+      out.push(
+        `Can't start monitoring: can't listen to the monitor port: listen tcp: address ${p}: invalid port`,
+      );
+    }
   }
   if (opts.websocket.port !== 0) {
     port(

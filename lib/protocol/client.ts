@@ -123,6 +123,24 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     return this.out.pending;
   }
 
+  /** When the connection was accepted (performance.now()); monitoring's `start`. */
+  get acceptedTime(): number {
+    return this.acceptedAt;
+  }
+
+  /**
+   * Last message or subscription activity, or CONNECT (performance.now()); monitoring's
+   * `last_activity`, as the reference updates it.
+   */
+  get lastActivityTime(): number {
+    return this.lastActivity;
+  }
+
+  /** The connection's subscriptions (live view; do not modify them). */
+  subscriptions(): IterableIterator<ClientSub> {
+    return this.subs.values();
+  }
+
   /** When the in-flight write started (performance.now()), 0 when idle. */
   get writeStartedAt(): number {
     return this.out.writeStartedAt;
@@ -197,6 +215,8 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     this.parser.paused = true;
     clearTimeout(this.authTimer);
     clearTimeout(this.pingTimer);
+    // Before the subscriptions go: monitoring keeps them with the closed connection.
+    this.ctx.removeClient(this.cid);
     const account = this.account;
     for (const sub of this.subs.values()) account.sublist.remove(sub);
     if (account.links !== null) {
@@ -204,7 +224,6 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     }
     this.subs.clear();
     this.held = null;
-    this.ctx.removeClient(this.cid);
     const finish = () => {
       this.out.close();
       this.transport.close(reason);

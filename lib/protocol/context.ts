@@ -98,6 +98,6 @@ export interface ServerContext {
   account(name: string): Account;
   /** Compiles permissions into a checker. */
   permissionChecker(perms: Permissions): PermissionChecker;
-  /** Called once when a connection is closed. */
+  /** Called once when a connection is closed (its reason set, its subscriptions still held). */
   removeClient(cid: number): void;
 }

@@ -38,7 +38,7 @@ export const Closed = {
   maxPayload: "Maximum Message Payload Exceeded",
   serverShutdown: "Server Shutdown",
   noRespondersNeedsHeaders: "No Responders Requires Headers",
-  tlsHandshakeError: "TLS Handshake Error",
+  tlsHandshakeError: "TLS Handshake Failure",
 } as const;
 
 /** Encodes `-ERR '<text>'\r\n`. */

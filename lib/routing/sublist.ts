@@ -39,6 +39,26 @@ export interface MatchResult<S> {
   readonly queues: readonly (readonly S[])[];
 }
 
+/**
+ * Counters and cache fanout of a sublist, for monitoring (`/subsz`): the reference's
+ * `SublistStats` before it derives rates and averages.
+ */
+export interface SublistCounters {
+  /** Subscriptions stored. */
+  count: number;
+  /** Cached match results. */
+  cacheSize: number;
+  /** Subscriptions ever inserted / removed. */
+  inserts: number;
+  removes: number;
+  /** `match` calls, and how many of them the cache answered. */
+  matches: number;
+  cacheHits: number;
+  /** Over the cached results: sum and max of (plain subs + queue groups). */
+  totalFanout: number;
+  maxFanout: number;
+}
+
 /** Construction options for {@link Sublist}. */
 export interface SublistOptions {
   /**
@@ -302,6 +322,11 @@ export class Sublist<S extends Subscription> {
   #cache: Map<string, MatchResult<S>> | null;
   #cacheMax: number;
   #cacheSweep: number;
+  #inserts = 0;
+  #removes = 0;
+  /** `match` calls answered by the cache / by a trie walk (one increment per call). */
+  #hits = 0;
+  #misses = 0;
 
   /** Creates an empty sublist; see {@link SublistOptions}. */
   constructor(options: SublistOptions = {}) {
@@ -319,6 +344,29 @@ export class Sublist<S extends Subscription> {
   /** Number of cached match results. */
   get cacheSize(): number {
     return this.#cache === null ? 0 : this.#cache.size;
+  }
+
+  /** Counters and cache fanout (walks the cache; for monitoring, not the hot path). */
+  counters(): SublistCounters {
+    let totalFanout = 0;
+    let maxFanout = 0;
+    if (this.#cache !== null) {
+      for (const r of this.#cache.values()) {
+        const n = r.plain.length + r.queues.length;
+        totalFanout += n;
+        if (n > maxFanout) maxFanout = n;
+      }
+    }
+    return {
+      count: this.#count,
+      cacheSize: this.cacheSize,
+      inserts: this.#inserts,
+      removes: this.#removes,
+      matches: this.#hits + this.#misses,
+      cacheHits: this.#hits,
+      totalFanout,
+      maxFanout,
+    };
   }
 
   /** Number of trie nodes (walks the trie; for tests and monitoring, not the hot path). */
@@ -358,6 +406,7 @@ export class Sublist<S extends Subscription> {
       members.add(sub);
     }
     this.#count++;
+    this.#inserts++;
 
     // Patch the cached results this subscription joins (copy-on-write: results already handed
     // out stay as they were).
@@ -412,6 +461,7 @@ export class Sublist<S extends Subscription> {
       }
     }
     this.#count--;
+    this.#removes++;
 
     // Prune bottom-up; stop at the first node that still holds something.
     for (let i = depth - 1; i >= 0; i--) {
@@ -443,8 +493,12 @@ export class Sublist<S extends Subscription> {
     const cache = this.#cache;
     if (cache !== null) {
       const hit = cache.get(subject);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) {
+        this.#hits++;
+        return hit;
+      }
     }
+    this.#misses++;
     // Tokenize into the reusable scratch array (match never re-enters).
     const toks = this.#toks;
     let n = 0;

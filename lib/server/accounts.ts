@@ -348,6 +348,8 @@ export class ServerAccount implements Account {
   readonly name: string;
   readonly sublist: Sublist<ClientSub> = new Sublist<ClientSub>();
   links: Links | null = null;
+  /** Creation time (epoch ms), monitoring's `update_time`. */
+  readonly createdAt = Date.now();
 
   constructor(name: string) {
     this.name = name;
@@ -778,6 +780,16 @@ export class AccountRegistry {
       this.accounts.set(name, a);
     }
     return a;
+  }
+
+  /** The account named `name` when it exists (never creates one). */
+  find(name: string): ServerAccount | undefined {
+    return this.accounts.get(name);
+  }
+
+  /** Every account created so far. */
+  all(): IterableIterator<ServerAccount> {
+    return this.accounts.values();
   }
 
   /** The links of `acc`, created when it has none yet. */

@@ -21,6 +21,7 @@ import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "./accounts.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
+import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
 export const VERSION = "2.9.10";
@@ -50,10 +51,15 @@ export class NatsServer implements ServerContext {
   readonly startedAt = new Date();
   /** Accounts with their import/export links (built from `options.auth.accounts`). */
   readonly accounts: AccountRegistry;
+  /** Client connections accepted since start (monitoring's `total_connections`). */
+  totalConnections = 0;
+  /** Recently closed connections, kept while monitoring is enabled. */
+  readonly closedConnections?: ClosedConnections;
   private readonly clients = new Map<number, ClientConnection>();
   private nextCid = 1;
   private tcp?: TcpListener;
   private ws?: RunningWebsocket;
+  private monitor?: RunningMonitor;
   private sweepTimer?: ReturnType<typeof setInterval>;
   private shuttingDown = false;
   /** pid and ports files to remove at shutdown. */
@@ -67,7 +73,9 @@ export class NatsServer implements ServerContext {
     this.log = log;
     this.authenticator = createAuthenticator(options.auth);
     this.accounts = new AccountRegistry(options.auth.accounts);
+    this.accounts.get("$G");
     this.serverName = options.serverName || this.serverId;
+    if (options.monitor.port !== 0) this.closedConnections = new ClosedConnections();
     this.done = new Promise((r) => this.resolveDone = r);
   }
 
@@ -84,7 +92,17 @@ export class NatsServer implements ServerContext {
     this.log.info(`  ID:       ${this.serverId}`);
     for (const w of authWarnings(o.auth)) this.log.warn(w);
     if (o.configFile) this.log.info(`Using configuration file: ${o.configFile}`);
-    this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
+    // Monitoring first, as the reference does (its log line comes before the listeners').
+    if (o.monitor.port !== 0) {
+      this.monitor = startMonitor(this);
+      this.ports.monitor = this.monitor.port;
+    }
+    try {
+      this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
+    } catch (err) {
+      await this.monitor?.close();
+      throw err;
+    }
     this.ports.client = this.tcp.addr.port;
     this.log.info(`Listening for client connections on ${hostPort(o.host, this.ports.client)}`);
     this.tcp.serve((conn) => this.acceptTcp(conn)).catch((err) => {
@@ -98,6 +116,7 @@ export class NatsServer implements ServerContext {
     } catch (err) {
       this.shuttingDown = true;
       this.tcp.close();
+      await this.monitor?.close();
       this.authenticator.close?.();
       this.accounts.close();
       this.resolveDone();
@@ -129,6 +148,12 @@ export class NatsServer implements ServerContext {
     const info: Record<string, string[]> = {
       nats: hosts.map((h) => `nats://${hostPort(h, this.ports.client)}`),
     };
+    if (this.monitor) {
+      const { scheme, port } = this.monitor;
+      info.monitoring = expandHost(this.options.monitor.host).map((h) =>
+        `${scheme}://${hostPort(h, port)}`
+      );
+    }
     if (this.ws) {
       const { scheme, listener } = this.ws;
       info.websocket = expandHost(this.options.websocket.host).map((h) =>
@@ -148,18 +173,30 @@ export class NatsServer implements ServerContext {
     return this.clients.size;
   }
 
+  /** Open client connections, in cid order. */
+  connections(): IterableIterator<ClientConnection> {
+    return this.clients.values();
+  }
+
+  /** The open client connection with this cid. */
+  connection(cid: number): ClientConnection | undefined {
+    return this.clients.get(cid);
+  }
+
   /** Closes the listeners and every connection (reason "Server Shutdown"). */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return this.done;
     this.shuttingDown = true;
     this.log.info("Initiating Shutdown...");
     this.tcp?.close();
+    const monitorClosed = this.monitor?.close();
     clearInterval(this.sweepTimer);
     this.authenticator.close?.();
     this.accounts.close();
     for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
     this.clients.clear();
     await this.ws?.listener.close();
+    await monitorClosed;
     for (const f of this.processFiles) {
       try {
         Deno.removeSync(f);
@@ -197,7 +234,10 @@ export class NatsServer implements ServerContext {
   }
 
   removeClient(cid: number): void {
+    const client = this.clients.get(cid);
+    if (!client) return;
     this.clients.delete(cid);
+    this.closedConnections?.add(client);
   }
 
   // ---- connections ----------------------------------------------------------------------------
@@ -207,10 +247,12 @@ export class NatsServer implements ServerContext {
     const cid = this.nextCid++;
     const nonce = this.authenticator.nonceRequired ? createNonce() : undefined;
     const client = new ClientConnection(this, transport, cid, nonce);
+    this.totalConnections++;
     client.start();
     if (this.clients.size >= this.options.maxConnections) {
       client.sendErr(Err.maxConnections);
       client.close(Closed.maxConnections);
+      this.closedConnections?.add(client); // never registered, so removeClient did not see it
       return client;
     }
     this.clients.set(cid, client);

@@ -27,6 +27,8 @@ export function haveNatsServer(): boolean {
 export interface ReferenceServer {
   port: number;
   wsPort?: number;
+  /** The monitoring port, when the config enabled it (`Starting http monitor on ...`). */
+  monitorPort?: number;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -65,9 +67,11 @@ export async function startReference(
   })();
   const port = Number(/Listening for client connections on [^\s]*:(\d+)/.exec(log)![1]);
   const ws = /Listening for websocket clients on wss?:\/\/[^\s]*:(\d+)/.exec(log);
+  const mon = /Starting http monitor on [^\s]*:(\d+)/.exec(log);
   return {
     port,
     wsPort: ws ? Number(ws[1]) : undefined,
+    monitorPort: mon ? Number(mon[1]) : undefined,
     stderr: () => log,
     async stop() {
       try {

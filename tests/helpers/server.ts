@@ -5,6 +5,8 @@ import { type ServerHandle, type StartOptions, startServer } from "../../mod.ts"
 export interface TestServer {
   port: number;
   wsPort?: number;
+  /** The monitoring port, when the config enabled it. */
+  monitorPort?: number;
   handle: ServerHandle;
   stop(): Promise<void>;
 }
@@ -15,6 +17,7 @@ export async function startOurs(config = "", extra: StartOptions = {}): Promise<
   return {
     port: handle.ports.client,
     wsPort: handle.ports.websocket,
+    monitorPort: handle.ports.monitor,
     handle,
     stop: () => handle.close(),
   };

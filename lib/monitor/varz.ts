@@ -1,0 +1,143 @@
+/**
+ * `/varz`: the server's configuration and counters, in the reference's `Varz` field order and
+ * omitempty rules. Runtime values come from Deno: `go` is the runtime string INFO sends
+ * (`deno<version>`), `mem` the resident set size, `cores` the logical CPUs, `gomaxprocs` 1 (one
+ * JavaScript thread runs the server), `cpu` the process CPU percent over the last second or more
+ * (user + system time from `node:process`, sampled when /varz is asked, like the reference's
+ * one-second sampling).
+ *
+ * @module
+ */
+import { cpuUsage } from "node:process";
+import { nowMs, rfc3339, sortedMap, uptime } from "./gofmt.ts";
+import type { MonitorSource } from "./source.ts";
+
+const msToNs = (ms: number) => Math.round(ms * 1_000_000);
+const secs = (ms: number) => ms / 1000;
+
+/** CPU percent of this process, recomputed when the last sample is at least 1s old. */
+export class CpuSampler {
+  private lastWall: number;
+  private lastCpu: number;
+  private pcpu = 0;
+
+  constructor(startWallMs: number) {
+    // The first window runs from process start, as the reference's first sample does.
+    this.lastWall = startWallMs;
+    this.lastCpu = 0;
+  }
+
+  /** Percent of one core, one decimal (150 = one and a half cores busy). */
+  sample(now = nowMs()): number {
+    const wall = now - this.lastWall;
+    if (wall >= 1000) {
+      const u = cpuUsage();
+      const cpuMs = (u.user + u.system) / 1000;
+      this.pcpu = Math.round(((cpuMs - this.lastCpu) / wall) * 1000) / 10;
+      this.lastCpu = cpuMs;
+      this.lastWall = now;
+    }
+    return Math.max(0, this.pcpu);
+  }
+}
+
+function websocketVarz(src: MonitorSource): Record<string, unknown> {
+  const ws = src.options.websocket;
+  if (ws.port === 0) return {};
+  const wsAuth = src.options.auth.websocket;
+  const nonEmpty = <T>(a: T[] | undefined) => (a && a.length > 0 ? [...a] : undefined);
+  return {
+    host: ws.host || undefined,
+    port: src.ports.websocket ?? ws.port,
+    advertise: ws.advertise || undefined,
+    no_auth_user: wsAuth?.noAuthUser || undefined,
+    jwt_cookie: ws.jwtCookie || undefined,
+    handshake_timeout: ws.handshakeTimeoutMs > 0 ? msToNs(ws.handshakeTimeoutMs) : undefined,
+    auth_timeout: wsAuth?.timeoutMs ? secs(wsAuth.timeoutMs) : undefined,
+    no_tls: ws.noTls || undefined,
+    tls_map: ws.tls?.verifyAndMap || undefined,
+    tls_pinned_certs: nonEmpty(ws.tls?.pinnedCerts),
+    same_origin: ws.sameOrigin || undefined,
+    allowed_origins: nonEmpty(ws.allowedOrigins),
+    compression: ws.compression || undefined,
+  };
+}
+
+function leafVarz(src: MonitorSource): Record<string, unknown> {
+  const ln = src.options.leafnodes;
+  if (ln.port === 0) return {};
+  return {
+    host: ln.host || undefined,
+    port: ln.port,
+    auth_timeout: ln.authTimeoutMs ? secs(ln.authTimeoutMs) : undefined,
+    tls_timeout: secs(ln.tls?.timeoutMs ?? 2000),
+    tls_required: ln.tls ? true : undefined,
+    tls_verify: ln.tls?.verify || undefined,
+  };
+}
+
+/** Builds the `/varz` object. `httpReqStats` already counts this request. */
+export function varz(
+  src: MonitorSource,
+  httpReqStats: Map<string, number>,
+  cpu: CpuSampler,
+  now: number,
+): object {
+  const o = src.options;
+  const info = src.baseInfo();
+  const auth = src.authenticator;
+  let subscriptions = 0;
+  for (const a of src.accounts.all()) subscriptions += a.sublist.count;
+  const start = src.startedAt.getTime();
+  return {
+    server_id: src.serverId,
+    server_name: src.serverName,
+    version: info.version,
+    proto: info.proto,
+    go: info.go,
+    host: info.host,
+    port: info.port,
+    auth_required: (auth.authEnforced?.("STANDARD") ?? auth.authRequired("STANDARD")) ||
+      undefined,
+    max_connections: o.maxConnections,
+    max_subscriptions: o.maxSubscriptions || undefined,
+    ping_interval: msToNs(o.pingIntervalMs),
+    ping_max: o.pingMax,
+    http_host: o.monitor.host,
+    http_port: o.monitor.port,
+    http_base_path: o.monitor.basePath,
+    https_port: 0,
+    auth_timeout: secs(o.authTimeoutMs),
+    max_control_line: o.maxControlLine,
+    max_payload: o.maxPayload,
+    max_pending: o.maxPending,
+    cluster: {},
+    gateway: {},
+    leaf: leafVarz(src),
+    mqtt: {},
+    websocket: websocketVarz(src),
+    jetstream: {},
+    tls_timeout: secs(o.tls?.timeoutMs ?? 2000),
+    write_deadline: msToNs(o.writeDeadlineMs),
+    start: rfc3339(start),
+    now: rfc3339(now),
+    uptime: uptime(now - start),
+    mem: Deno.memoryUsage().rss,
+    cores: navigator.hardwareConcurrency,
+    gomaxprocs: 1,
+    cpu: cpu.sample(now),
+    connections: src.numClients,
+    total_connections: src.totalConnections,
+    routes: 0,
+    remotes: 0,
+    leafnodes: 0,
+    in_msgs: src.stats.inMsgs,
+    out_msgs: src.stats.outMsgs,
+    in_bytes: src.stats.inBytes,
+    out_bytes: src.stats.outBytes,
+    slow_consumers: src.stats.slowConsumers,
+    subscriptions,
+    http_req_stats: sortedMap(httpReqStats),
+    config_load_time: rfc3339(start),
+  };
+}
