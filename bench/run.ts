@@ -2,7 +2,7 @@
  * `deno task bench`: throughput and latency of this server ("ours") against the reference
  * `nats-server`, using a raw-socket load generator (bench/loadgen/). See bench/README.md.
  *
- *   deno task bench [--quick] [--only a,b] [--json [file]] [--targets ours,nats-server]
+ *   deno task bench [--quick] [--only a,b] [--json [file]] [--targets ours,ours-codec,nats-server]
  *                   [--reps N] [--duration S] [--ours-cmd "cmd args"]
  *   deno task bench --idle 1000
  */
@@ -25,6 +25,7 @@ import {
   liveChildren,
   natsServerTarget,
   openFileLimit,
+  oursCodecTarget,
   oursTarget,
   type RunningServer,
   spawnServer,
@@ -35,9 +36,10 @@ import { wsDialer } from "./loadgen/ws.ts";
 const USAGE = `usage: deno task bench [options]
   --quick              short runs (1 repetition, ~0.5 s each) to smoke-test the setup
   --only a,b           only scenarios whose id contains one of these (e.g. pub-only, 1x1,
-                       fanout, reqrep, 16B, ws)
+                       fanout, reqrep, 16B, ws, ws-z)
   --json [file]        also write all results as JSON (default .tmp/bench-results.json)
-  --targets a,b        targets to run (default: ours,nats-server)
+  --targets a,b        targets to run (default: ours,ours-codec,nats-server; ours-codec runs
+                       only the WebSocket rows; with --ours-cmd: ours,nats-server)
   --reps N             repetitions per scenario, median reported (default 3, quick 1)
   --duration S         seconds per throughput run (default 2.5, quick 0.5)
   --ours-cmd "cmd"     start "ours" with this command instead of deno run main.ts
@@ -51,7 +53,8 @@ interface Cli {
   quick: boolean;
   only: string[];
   json: string | null;
-  targets: string[];
+  /** null: the default list (depends on --ours-cmd). */
+  targets: string[] | null;
   reps: number | null;
   duration: number | null;
   oursCmd: string | null;
@@ -65,7 +68,7 @@ function parseArgs(args: string[]): Cli {
     quick: false,
     only: [],
     json: null,
-    targets: ["ours", "nats-server"],
+    targets: null,
     reps: null,
     duration: null,
     oursCmd: Deno.env.get("BENCH_OURS_CMD") ?? null,
@@ -158,18 +161,26 @@ function customOurs(cmdline: string): Target {
   };
 }
 
+/** The reference every ratio is computed against. */
+const REF = "nats-server";
+
 function pickTargets(cli: Cli): Target[] {
+  const names = cli.targets ??
+    (cli.oursCmd ? ["ours", "nats-server"] : ["ours", "ours-codec", "nats-server"]);
   const out: Target[] = [];
-  for (const name of cli.targets) {
+  for (const name of names) {
     if (name === "ours") out.push(cli.oursCmd ? customOurs(cli.oursCmd) : oursTarget());
+    else if (name === "ours-codec" || name === "codec") out.push(oursCodecTarget());
     else if (name === "nats-server" || name === "nats") out.push(natsServerTarget());
-    else throw new Error(`unknown target ${name} (known: ours, nats-server)`);
+    else throw new Error(`unknown target ${name} (known: ours, ours-codec, nats-server)`);
   }
   return out;
 }
 
 /** CPU busy fraction seen before each target started (other processes on the machine). */
 const background: Record<string, number | null> = {};
+/** The line each target printed about its WebSocket engine (checked at start). */
+const wsEngineLine: Record<string, string> = {};
 /** Why a target did not run. */
 const notRun: Record<string, string> = {};
 
@@ -199,6 +210,18 @@ async function startTarget(t: Target, wantWs: boolean): Promise<RunningServer | 
           `its ws-* scenarios will be skipped`,
       );
       s.wsPort = undefined;
+    }
+    if (s.wsPort !== undefined && t.wsExpectOutput) {
+      const line = await s.waitOutput(t.wsExpectOutput, 3000);
+      if (line === null) {
+        await s.stop();
+        throw new Error(
+          `${t.name} did not print ${t.wsExpectOutput} (wrong WebSocket engine?)\n` +
+            indent(s.outputTail()),
+        );
+      }
+      wsEngineLine[t.name] = line.slice(line.indexOf("Websocket")).trim();
+      log(`[${t.name}] ${wsEngineLine[t.name]}`);
     }
     log(
       `[${t.name}] pid ${s.pid} listening on 127.0.0.1:${s.port}` +
@@ -236,7 +259,19 @@ async function portOpen(port: number, ms: number): Promise<boolean> {
 
 function dialerFor(spec: ScenarioSpec, s: RunningServer): Dialer | null {
   if (spec.transport === "tcp") return tcpDialer(s.port);
-  return s.wsPort !== undefined ? wsDialer(s.wsPort) : null;
+  return s.wsPort !== undefined ? wsDialer(s.wsPort, { compress: spec.compress }) : null;
+}
+
+/**
+ * Why `t` does not take part in `spec` (null: it does, or `dialerFor` decides). "" for the TCP
+ * rows of ws-only targets, which are skipped silently.
+ */
+function sitsOut(spec: ScenarioSpec, t: Target, s: RunningServer): string | null {
+  if (spec.transport === "tcp" && t.wsOnly) return "";
+  if (spec.compress && s.wsPort !== undefined && !t.wsCompression) {
+    return t.wsNoCompressionWhy ?? "it does not negotiate permessage-deflate";
+  }
+  return null;
 }
 
 async function benchMode(cli: Cli): Promise<number> {
@@ -265,16 +300,33 @@ async function benchMode(cli: Cli): Promise<number> {
   const results: ScenarioResult[] = [];
   // All targets are started up front (an idle server costs no CPU) so repetitions can be
   // interleaved between them.
+  const targets = pickTargets(cli);
   const servers: RunningServer[] = [];
+  const targetOf = new Map<RunningServer, Target>();
   const reported = new Set<string>();
+  const satOut = new Map<string, string>();
   try {
-    for (const t of pickTargets(cli)) {
+    for (const t of targets) {
+      if (t.wsOnly && !wantWs) {
+        log(`[${t.name}] not started: it runs only WebSocket scenarios and none is selected`);
+        continue;
+      }
       const s = await startTarget(t, wantWs);
-      if (s !== null) servers.push(s);
+      if (s === null) continue;
+      servers.push(s);
+      targetOf.set(s, t);
     }
     for (const spec of specs) {
       const contestants: Contestant[] = [];
       for (const s of servers) {
+        const out = sitsOut(spec, targetOf.get(s)!, s);
+        if (out !== null) {
+          if (out !== "") {
+            log(`[${s.name}] ${spec.id}: skipped (${out})`);
+            satOut.set(s.name, out);
+          }
+          continue;
+        }
         const dial = dialerFor(spec, s);
         if (dial === null) {
           log(`[${s.name}] ${spec.id}: skipped (no websocket listener)`);
@@ -299,14 +351,27 @@ async function benchMode(cli: Cli): Promise<number> {
     await Promise.all(servers.map((s) => s.stop()));
   }
   const ran = servers.map((s) => s.name);
+  // Columns: every selected target that has a result (ours and the reference always).
+  const columns = targets.map((t) => t.name).filter((n) =>
+    n === "ours" || n === REF || results.some((r) => r.target === n)
+  );
+  if (!columns.includes(REF)) columns.push(REF);
 
   console.log("");
-  console.log(renderTable(results, specs.map((s) => s.id), "ours", "nats-server"));
+  console.log(renderTable(results, specs.map((s) => s.id), columns, REF));
   console.log(
     "\nmsgs/s = messages per second (per subscriber where it says so); MB/s = payload bytes / 1e6 / s;" +
       "\nlatency = request->reply round trip in µs; values are medians of the repetitions." +
-      "\nratio ours/nats-server: for throughput >1 means ours is faster; for latency <1 means ours is faster.",
+      `\nratio X/${REF}: for throughput >1 means X is faster; for latency <1 means X is faster.`,
   );
+  if (columns.includes("ours-codec")) {
+    console.log(
+      "ours = default WebSocket engine (native); ours-codec = engine: codec (WebSocket rows only)." +
+        "\nws-z-* = the load generator offers permessage-deflate and every message > 64 B is" +
+        " compressed both ways.",
+    );
+  }
+  for (const [name, why] of satOut) console.log(`${name}: ws-z-* rows not run: ${why}`);
   const problems = renderProblems(results);
   if (problems !== "") console.log(`\nproblems:\n${problems}`);
   printNotRun();
@@ -317,6 +382,7 @@ async function benchMode(cli: Cli): Promise<number> {
       host: hostFacts(),
       config: { ...cfg, log: undefined },
       targets: ran,
+      wsEngines: wsEngineLine,
       backgroundCpuBusy: background,
       results,
     });
@@ -338,6 +404,7 @@ async function idleMode(cli: Cli, n: number): Promise<number> {
   }
   const results: IdleResult[] = [];
   for (const t of pickTargets(cli)) {
+    if (t.wsOnly) continue; // its idle TCP connections are those of "ours"
     const server = await startTarget(t, false);
     if (server === null) continue;
     try {

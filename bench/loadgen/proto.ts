@@ -198,17 +198,47 @@ export function pubFrame(subject: string, reply: string | null, payload: Uint8Ar
   return concat([encoder.encode(head), payload, encoder.encode("\r\n")]);
 }
 
-/** `count` copies of one PUB, optionally followed by `PING\r\n`. */
+/**
+ * `size`-independent source text for payloads that compress like real data: JSON-ish records
+ * with pseudo-random ids and values (a fixed-seed generator, so every target gets the same
+ * bytes); about 40-50 % of its size after deflate level 1.
+ */
+export function recordsText(bytes: number, seed = 1): Uint8Array {
+  let x = seed >>> 0;
+  const next = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0);
+  let s = "";
+  for (let i = 0; s.length < bytes; i++) {
+    s += `{"seq":${i},"id":"${next().toString(16)}","v":${next() % 100000}},`;
+  }
+  return encoder.encode(s.slice(0, bytes));
+}
+
+/**
+ * `count` PUBs, optionally followed by `PING\r\n`. Without `text` they are copies of one PUB
+ * carrying `payload`; with `text`, message i carries the `payload.length` bytes of `text` at
+ * offset i * payload.length (wrapping), so no two messages of a batch are alike as long as the
+ * text is longer than the batch's payload bytes.
+ */
 export function pubBatch(
   subject: string,
   payload: Uint8Array,
   count: number,
   withPing: boolean,
+  text?: Uint8Array,
 ): Uint8Array {
   const one = pubFrame(subject, null, payload);
   const ping = withPing ? PING : new Uint8Array(0);
   const out = new Uint8Array(one.length * count + ping.length);
   for (let i = 0; i < count; i++) out.set(one, i * one.length);
+  if (text !== undefined && text.length > payload.length) {
+    const size = payload.length;
+    const at = one.length - 2 - size; // payload offset inside one PUB
+    const span = text.length - size;
+    for (let i = 0; i < count; i++) {
+      const from = (i * size) % span;
+      out.set(text.subarray(from, from + size), i * one.length + at);
+    }
+  }
   out.set(ping, one.length * count);
   return out;
 }

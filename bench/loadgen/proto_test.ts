@@ -1,4 +1,4 @@
-import { encoder, ProtoReader } from "./proto.ts";
+import { encoder, makePayload, ProtoReader, pubBatch, recordsText } from "./proto.ts";
 
 function assertEq(a: unknown, b: unknown, what: string): void {
   if (JSON.stringify(a) !== JSON.stringify(b)) {
@@ -68,5 +68,23 @@ Deno.test("ProtoReader: random splits", () => {
       () => Math.floor(rnd() * stream.length),
     ).sort((a, b) => a - b);
     run(cuts);
+  }
+});
+
+Deno.test("pubBatch with text: well-formed PUBs, different payloads, same bytes every time", () => {
+  for (const size of [16, 128]) {
+    const text = recordsText(64 * 1024);
+    const batch = pubBatch("s.t", makePayload(size), 300, true, text);
+    const again = pubBatch("s.t", makePayload(size), 300, true, recordsText(64 * 1024));
+    assertEq(batch.join(","), again.join(","), `deterministic ${size}`);
+    const lines = new TextDecoder().decode(batch).split("\r\n");
+    const payloads = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      assertEq(lines[2 * i], `PUB s.t ${size}`, `head ${i}`);
+      assertEq(lines[2 * i + 1].length, size, `payload ${i}`);
+      payloads.add(lines[2 * i + 1]);
+    }
+    assertEq(lines[600], "PING", "ping");
+    assertEq(payloads.size, 300, `distinct payloads ${size}`);
   }
 });

@@ -5,8 +5,8 @@
  * `tuning.maxAheadChunks` batches ahead of the slowest subscriber, so no server is pushed into slow-consumer territory.
  */
 import { RawClient } from "./client.ts";
-import type { Dialer } from "./stream.ts";
-import { concat, encoder, makePayload, pubBatch, pubFrame, pubSize } from "./proto.ts";
+import type { Dialer, WireStats } from "./stream.ts";
+import { concat, encoder, makePayload, pubBatch, pubFrame, pubSize, recordsText } from "./proto.ts";
 
 /** Flow-control knobs (exported so experiments can vary them). */
 export const tuning = {
@@ -36,11 +36,18 @@ export interface ThroughputRun {
   problems: string[];
   /** The publisher side failed (stall, -ERR, closed): the rate means nothing. */
   pubFailed: boolean;
+  /** Inbound bytes of the subscribers, summed, when the transport reports them (WebSocket). */
+  subWire?: WireStats;
 }
 
 export interface ThroughputOptions {
   subs: number;
   size: number;
+  /**
+   * "fixed" (default): every message carries the same payload. "text": different JSON-ish bytes
+   * in every message of a batch (see `recordsText`), for compression rows.
+   */
+  payload?: "fixed" | "text";
   /** Publish exactly this many messages... */
   count?: number;
   /** ...or publish for this long (calibration). */
@@ -63,6 +70,10 @@ export async function throughputRun(dial: Dialer, o: ThroughputOptions): Promise
   const subject = `bench.t.${uniq()}`;
   const payload = makePayload(o.size);
   const perChunk = Math.max(1, Math.floor(tuning.chunkBytes / pubSize(subject, o.size)));
+  // Twice a batch's payload bytes (and at least 64 KiB): no repeats within a batch.
+  const text = o.payload === "text"
+    ? recordsText(Math.max(64 * 1024, 2 * perChunk * o.size + o.size))
+    : undefined;
   const count = o.count ?? Number.MAX_SAFE_INTEGER;
   const problems: string[] = [];
   const subs: RawClient[] = [];
@@ -77,7 +88,7 @@ export async function throughputRun(dial: Dialer, o: ThroughputOptions): Promise
       if (!(await s.ping(5000))) throw new Error(`subscriber: no PONG after SUB (${why(s)})`);
     }
     pub = await RawClient.open(dial, { name: "bench-pub", readBufSize: 16 * 1024 });
-    const chunk = pub.stream.prepare(pubBatch(subject, payload, perChunk, true));
+    const chunk = pub.stream.prepare(pubBatch(subject, payload, perChunk, true, text));
     const maxAhead = perChunk * tuning.maxAheadChunks;
     const endBy = o.durationMs !== undefined ? performance.now() + o.durationMs : Infinity;
 
@@ -89,7 +100,7 @@ export async function throughputRun(dial: Dialer, o: ThroughputOptions): Promise
     publish: while (sent < count) {
       const k = Math.min(perChunk, count - sent);
       if (k === perChunk) await pub.writePrepared(chunk);
-      else await pub.write(pubBatch(subject, payload, k, true));
+      else await pub.write(pubBatch(subject, payload, k, true, text));
       pub.countPing();
       sent += k;
       chunks++;
@@ -138,7 +149,22 @@ export async function throughputRun(dial: Dialer, o: ThroughputOptions): Promise
     for (const s of subs) {
       if (s.reader.msgs > sent) problems.push(`subscriber got ${s.reader.msgs} > ${sent} sent`);
     }
-    return { sent, elapsedMs, received: subs.map((s) => s.reader.msgs), problems, pubFailed };
+    const res: ThroughputRun = {
+      sent,
+      elapsedMs,
+      received: subs.map((s) => s.reader.msgs),
+      problems,
+      pubFailed,
+    };
+    for (const s of subs) {
+      const w = s.stream.wireStats?.();
+      if (!w) continue;
+      res.subWire ??= { wireBytes: 0, dataBytes: 0, compressedMsgs: 0 };
+      res.subWire.wireBytes += w.wireBytes;
+      res.subWire.dataBytes += w.dataBytes;
+      res.subWire.compressedMsgs += w.compressedMsgs;
+    }
+    return res;
   } finally {
     const all = pub ? [pub, ...subs] : subs;
     await Promise.all(all.map((c) => c.shutdown()));

@@ -17,6 +17,18 @@ export interface ByteStream {
   /** Write bytes previously returned by `prepare`. */
   writePrepared(wire: Uint8Array): Promise<void>;
   close(): void;
+  /** Inbound byte counts, for transports whose wire bytes differ from the protocol bytes. */
+  wireStats?(): WireStats;
+}
+
+/** What a transport received: on the wire vs handed to the reader. */
+export interface WireStats {
+  /** Bytes read from the socket (frame headers and payloads). */
+  wireBytes: number;
+  /** Protocol bytes handed out by `read` (after inflating). */
+  dataBytes: number;
+  /** Messages that arrived compressed. */
+  compressedMsgs: number;
 }
 
 /** Opens a fresh stream to the server under test. */

@@ -9,9 +9,13 @@ export type Transport = "tcp" | "ws";
 export type Kind = "pub-only" | "pubsub" | "reqrep";
 
 export interface ScenarioSpec {
-  /** Stable id, used by --only and in JSON, e.g. "fanout-1x5-128B", "ws-pub-only-16B". */
+  /** Stable id, used by --only and in JSON, e.g. "fanout-1x5-128B", "ws-z-pubsub-1x1-16B". */
   id: string;
   transport: Transport;
+  /** WebSocket with permessage-deflate offered by every client (and required of the server). */
+  compress: boolean;
+  /** Payload bytes: one repeated payload, or JSON-ish text that differs per message. */
+  payload: "fixed" | "text";
   kind: Kind;
   /** Payload size in bytes. */
   size: number;
@@ -22,17 +26,26 @@ export interface ScenarioSpec {
 /** All scenarios in table order. */
 export function allScenarios(): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
+  const add = (id: string, transport: Transport, kind: Kind, size: number, subs: number) => {
+    const z = id.startsWith("ws-z-");
+    out.push({ id, transport, compress: z, payload: z ? "text" : "fixed", kind, size, subs });
+  };
   for (const transport of ["tcp", "ws"] as const) {
     const pre = transport === "ws" ? "ws-" : "";
     for (const size of [16, 128]) {
-      out.push({ id: `${pre}pub-only-${size}B`, transport, kind: "pub-only", size, subs: 0 });
-      out.push({ id: `${pre}pubsub-1x1-${size}B`, transport, kind: "pubsub", size, subs: 1 });
+      add(`${pre}pub-only-${size}B`, transport, "pub-only", size, 0);
+      add(`${pre}pubsub-1x1-${size}B`, transport, "pubsub", size, 1);
       if (transport === "tcp") {
-        out.push({ id: `fanout-1x5-${size}B`, transport, kind: "pubsub", size, subs: 5 });
-        out.push({ id: `reqrep-${size}B`, transport, kind: "reqrep", size, subs: 0 });
+        add(`fanout-1x5-${size}B`, transport, "pubsub", size, 5);
+        add(`reqrep-${size}B`, transport, "reqrep", size, 0);
       }
     }
   }
+  // WebSocket with permessage-deflate: the subscriber's batched MSG stream is always above the
+  // servers' 64-byte compression threshold, so 16 B payloads are compressed too. The payloads
+  // are JSON-ish text that differs per message: one repeated payload would make the MSG stream
+  // a single repeated line that deflates to ~1 %, which flatters compression.
+  for (const size of [16, 128]) add(`ws-z-pubsub-1x1-${size}B`, "ws", "pubsub", size, 1);
   return out;
 }
 
@@ -137,6 +150,7 @@ export async function runScenario(
         const cal = await throughputRun(l.c.dial, {
           subs: spec.subs,
           size: spec.size,
+          payload: spec.payload,
           durationMs: cfg.calibrateMs,
         });
         if (cal.problems.length > 0) {
@@ -228,12 +242,33 @@ async function oneRep(
     );
     return;
   }
-  const run = await throughputRun(l.c.dial, { subs: spec.subs, size: spec.size, count: l.count });
+  const run = await throughputRun(l.c.dial, {
+    subs: spec.subs,
+    size: spec.size,
+    payload: spec.payload,
+    count: l.count,
+  });
   const sec = run.elapsedMs / 1000;
   const got = sum(run.received);
   const lost = run.sent * spec.subs - got;
-  l.runs.push({ sent: run.sent, elapsedMs: run.elapsedMs, received: run.received, lost });
+  l.runs.push({
+    sent: run.sent,
+    elapsedMs: run.elapsedMs,
+    received: run.received,
+    lost,
+    subWire: run.subWire,
+  });
   l.res.problems.push(...run.problems.map((p) => `run ${r + 1}: ${p}`));
+  // Compression rows: the subscriber must really have received compressed frames.
+  let wire = "";
+  if (spec.compress && run.subWire) {
+    const w = run.subWire;
+    if (w.compressedMsgs === 0) {
+      l.res.problems.push(`run ${r + 1}: no compressed message reached the subscriber`);
+    }
+    wire = `, subscriber wire ${(100 * w.wireBytes / Math.max(1, w.dataBytes)).toFixed(1)}% ` +
+      `of protocol bytes (${w.compressedMsgs.toLocaleString("en-US")} compressed messages)`;
+  }
   for (const p of run.problems.slice(0, 3)) cfg.log(`  problem: ${p}`);
   if (lost > 0) {
     l.res.problems.push(
@@ -251,7 +286,7 @@ async function oneRep(
     add(l, "total", got / sec);
     cfg.log(
       `${tag} ${fmtRate(got / spec.subs / sec)} msgs/s per sub, ${fmtRate(got / sec)} total` +
-        ` in ${sec.toFixed(2)} s${lost > 0 ? `, LOST ${lost}` : ""}`,
+        ` in ${sec.toFixed(2)} s${lost > 0 ? `, LOST ${lost}` : ""}${wire}`,
     );
   }
 }

@@ -1,7 +1,16 @@
 /**
  * Servers under test. A `Target` knows how to start one server process on loopback (TCP port,
- * optionally a WebSocket port); the runner starts one target at a time so servers never compete
- * for the two cores.
+ * optionally a WebSocket port). The runner starts them one after the other; they stay up (idle)
+ * while the others are measured.
+ *
+ * | target        | WebSocket block in its temporary config                        |
+ * | ------------- | -------------------------------------------------------------- |
+ * | `ours`        | `listen`, `no_tls: true` → the native engine (the default)     |
+ * | `ours-codec`  | + `engine: codec`, `compression: true` (WebSocket rows only)   |
+ * | `nats-server` | + `compression: true`                                          |
+ *
+ * `compression: true` only lets a server accept permessage-deflate when a client offers it; the
+ * plain `ws-*` rows do not offer it, so they run uncompressed on every target.
  */
 
 /** Ports handed to a target when it starts. */
@@ -19,6 +28,11 @@ export interface RunningServer {
   wsPort?: number;
   /** Last lines of the server's stdout/stderr (for failure messages). */
   outputTail(): string;
+  /**
+   * Resolves with the first output line matching `re` (searching what was printed so far, then
+   * each new chunk), or null after `ms`.
+   */
+  waitOutput(re: RegExp, ms: number): Promise<string | null>;
   /** Exit status if the process has ended, else null. */
   exitStatus(): Deno.CommandStatus | null;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
@@ -30,6 +44,17 @@ export interface Target {
   name: string;
   /** Whether it can serve WebSocket on `ports.wsPort`. */
   websocket: boolean;
+  /** Runs only WebSocket scenarios (a variant whose TCP path is another target's). */
+  wsOnly?: boolean;
+  /** Accepts permessage-deflate (the `ws-z-*` scenarios), with its WebSocket config. */
+  wsCompression?: boolean;
+  /** Why it does not (printed when it sits out the `ws-z-*` rows). */
+  wsNoCompressionWhy?: string;
+  /**
+   * A line the server must print once its WebSocket listener is up (e.g. the engine it chose),
+   * checked after start so a target never silently measures something else.
+   */
+  wsExpectOutput?: RegExp;
   /** Why the target cannot run at all (e.g. binary missing), or null. */
   unavailable(): Promise<string | null>;
   start(ports: TargetPorts): Promise<RunningServer>;
@@ -63,6 +88,8 @@ export function which(cmd: string): string | null {
 class Tail {
   #chunks: Uint8Array[] = [];
   #len = 0;
+  /** Called after every chunk (output waiters). */
+  readonly listeners = new Set<() => void>();
   constructor(private readonly max = 8192) {}
   push(b: Uint8Array): void {
     this.#chunks.push(b.slice());
@@ -71,6 +98,7 @@ class Tail {
     while (this.#len - this.#chunks[0].length > this.max && this.#chunks.length > 1) {
       this.#len -= this.#chunks.shift()!.length;
     }
+    for (const l of this.listeners) l();
   }
   text(): string {
     const all = new Uint8Array(this.#len);
@@ -116,6 +144,26 @@ async function probeInfo(port: number, timeoutMs: number): Promise<boolean> {
       // closed by the timer
     }
   }
+}
+
+/** First line of `tail` matching `re`, waiting for new output at most `ms`. */
+function waitOutput(tail: Tail, re: RegExp, ms: number): Promise<string | null> {
+  const find = () => tail.text().replace(ANSI, "").split("\n").find((l) => re.test(l)) ?? null;
+  const now = find();
+  if (now !== null) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = (v: string | null) => {
+      clearTimeout(timer);
+      tail.listeners.delete(check);
+      resolve(v);
+    };
+    const check = () => {
+      const hit = find();
+      if (hit !== null) done(hit);
+    };
+    const timer = setTimeout(() => done(null), ms);
+    tail.listeners.add(check);
+  });
 }
 
 /** Wait for `p`, but at most `ms`. */
@@ -196,6 +244,7 @@ export async function spawnServer(
         port: ports.port,
         wsPort: ports.wsPort,
         outputTail: () => tail.text(),
+        waitOutput: (re, ms) => waitOutput(tail, re, ms),
         exitStatus: () => exited,
         stop,
       };
@@ -218,13 +267,14 @@ export function indent(s: string): string {
   return t.split("\n").slice(-20).map((l) => "    " + l).join("\n");
 }
 
-/** A config file holding only a websocket block (command-line flags carry the rest). */
-function wsConfig(wsPort: number): string {
+/**
+ * A config file holding only a websocket block (command-line flags carry the rest); `extra` are
+ * more lines for the block, e.g. `compression: true`.
+ */
+function wsConfig(wsPort: number, extra: readonly string[] = []): string {
   const path = Deno.makeTempFileSync({ prefix: "natsbench-", suffix: ".conf" });
-  Deno.writeTextFileSync(
-    path,
-    `websocket {\n  listen: "127.0.0.1:${wsPort}"\n  no_tls: true\n}\n`,
-  );
+  const lines = [`listen: "127.0.0.1:${wsPort}"`, "no_tls: true", ...extra];
+  Deno.writeTextFileSync(path, `websocket {\n${lines.map((l) => `  ${l}\n`).join("")}}\n`);
   return path;
 }
 
@@ -239,29 +289,40 @@ function removeFile(path: string | null): () => void {
   };
 }
 
-/** The reference server, if `nats-server` is on PATH (or `NATS_SERVER_BIN` points to it). */
+/**
+ * The reference server, if `nats-server` is on PATH (or `NATS_SERVER_BIN` points to it). Its
+ * WebSocket block has `compression: true` (used only by clients that offer it: `ws-z-*`).
+ */
 export function natsServerTarget(): Target {
   const bin = Deno.env.get("NATS_SERVER_BIN") ?? which("nats-server");
   return {
     name: "nats-server",
     websocket: true,
+    wsCompression: true,
     unavailable: () =>
       Promise.resolve(bin === null ? "nats-server not found on PATH (set NATS_SERVER_BIN)" : null),
     start: (ports) => {
-      const conf = ports.wsPort !== undefined ? wsConfig(ports.wsPort) : null;
+      const conf = ports.wsPort !== undefined
+        ? wsConfig(ports.wsPort, ["compression: true"])
+        : null;
       const args = [...(conf ? ["-c", conf] : []), "-a", "127.0.0.1", "-p", String(ports.port)];
       return spawnServer("nats-server", bin!, args, ports, 10_000, removeFile(conf));
     },
   };
 }
 
-/** This project's server: `deno run ... main.ts` (path resolved from this file). */
-export function oursTarget(): Target {
+/** This project's server, `deno run ... main.ts` (path resolved from this file). */
+function denoMainTarget(
+  name: string,
+  wsExtra: readonly string[],
+  more: Pick<Target, "wsOnly" | "wsCompression" | "wsNoCompressionWhy" | "wsExpectOutput">,
+): Target {
   const main = new URL("../../main.ts", import.meta.url);
   const mainPath = decodeURIComponent(main.pathname);
   return {
-    name: "ours",
+    name,
     websocket: true,
+    ...more,
     unavailable: async () => {
       try {
         await Deno.stat(mainPath);
@@ -271,7 +332,7 @@ export function oursTarget(): Target {
       }
     },
     start: (ports) => {
-      const conf = ports.wsPort !== undefined ? wsConfig(ports.wsPort) : null;
+      const conf = ports.wsPort !== undefined ? wsConfig(ports.wsPort, wsExtra) : null;
       const args = [
         "run",
         "--allow-net",
@@ -284,9 +345,29 @@ export function oursTarget(): Target {
         "-p",
         String(ports.port),
       ];
-      return spawnServer("ours", Deno.execPath(), args, ports, 10_000, removeFile(conf));
+      return spawnServer(name, Deno.execPath(), args, ports, 10_000, removeFile(conf));
     },
   };
+}
+
+/** "ours": this project's server with the default WebSocket engine (native). */
+export function oursTarget(): Target {
+  return denoMainTarget("ours", [], {
+    wsExpectOutput: /Websocket engine: native/,
+    wsNoCompressionWhy: "the native engine has no permessage-deflate; ours-codec covers them",
+  });
+}
+
+/**
+ * "ours-codec": the same server with `engine: codec` and `compression: true`; WebSocket rows
+ * only (its TCP path is the same as "ours").
+ */
+export function oursCodecTarget(): Target {
+  return denoMainTarget("ours-codec", ["engine: codec", "compression: true"], {
+    wsOnly: true,
+    wsCompression: true,
+    wsExpectOutput: /Websocket engine: codec/,
+  });
 }
 
 /**

@@ -1,21 +1,56 @@
 /**
  * Minimal WebSocket client transport for the load generator (RFC 6455, client side only):
  * HTTP upgrade, masked binary frames out, unmasked frames in, streamed frame payloads (a frame
- * larger than the read buffer is handed out in pieces). No extensions (no permessage-deflate),
- * so the server sends plain frames. WebSocket pings from the server are ignored; NATS keeps its
- * own PING/PONG inside the frames.
+ * larger than the read buffer is handed out in pieces). WebSocket pings from the server are
+ * ignored; NATS keeps its own PING/PONG inside the frames.
+ *
+ * Compression (RFC 7692 permessage-deflate), only when the dialer asks for it: the upgrade
+ * offers `Sec-WebSocket-Extensions: permessage-deflate` and the server must accept it with
+ * `server_no_context_takeover` (nats-server and ours always do), so every message is inflated on
+ * its own: its frames' payloads joined, `00 00 ff ff` appended, `node:zlib` `inflateRawSync`.
+ * Outbound messages larger than 64 bytes are deflated (level 1, no context takeover, RSV1), as
+ * the servers do; a pre-built batch (`prepare`) is deflated once, so the publisher's hot loop
+ * costs the same as without compression.
  */
-import { type ByteStream, type Dialer, writeFully } from "./stream.ts";
+import zlib from "node:zlib";
+import { type ByteStream, type Dialer, type WireStats, writeFully } from "./stream.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const HANDSHAKE_MAX = 16 * 1024;
+/** Outbound messages up to this size go uncompressed (the servers' threshold). */
+const COMPRESS_THRESHOLD = 64;
+const SYNC_TAIL = new Uint8Array([0, 0, 0xff, 0xff]);
 
-/** One masked binary frame carrying `data`. */
-export function maskedFrame(data: Uint8Array): Uint8Array {
+/** Raw deflate of one message, level 1, sync flush, trailing `00 00 ff ff` removed. */
+export function deflateMessage(data: Uint8Array): Uint8Array {
+  const out = zlib.deflateRawSync(data, { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const n = out.length;
+  const cut = n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff &&
+    out[n - 1] === 0xff;
+  return new Uint8Array(out.buffer, out.byteOffset, cut ? n - 4 : n);
+}
+
+/** Inflate one compressed message (its frames' payloads, in order), fresh context. */
+export function inflateMessage(parts: Uint8Array[]): Uint8Array {
+  let size = SYNC_TAIL.length;
+  for (const p of parts) size += p.length;
+  const input = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    input.set(p, off);
+    off += p.length;
+  }
+  input.set(SYNC_TAIL, off);
+  const out = zlib.inflateRawSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** One masked binary frame carrying `data`; `rsv1` marks a compressed message. */
+export function maskedFrame(data: Uint8Array, rsv1 = false): Uint8Array {
   const len = data.length;
   const hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
   const out = new Uint8Array(hl + 4 + len);
-  out[0] = 0x82; // FIN + binary
+  out[0] = rsv1 ? 0xc2 : 0x82; // FIN (+ RSV1) + binary
   if (len < 126) {
     out[1] = 0x80 | len;
   } else if (len < 65536) {
@@ -40,14 +75,32 @@ export class WsStream implements ByteStream {
   #raw = new Uint8Array(256 * 1024);
   #rs = 0;
   #re = 0;
-  /** Payload bytes of the current data frame not yet handed out. */
+  /** Payload bytes of the current data frame not yet handed out (or collected). */
   #frameLeft = 0;
+  /** The current data frame ends its message. */
+  #frameFin = false;
+  /** The current message is compressed (RSV1 on its first frame). */
+  #msgCompressed = false;
+  /** Payload pieces of the compressed message being collected. */
+  #zParts: Uint8Array[] = [];
+  /** Inflated bytes not yet handed out. */
+  #inflated: Uint8Array | null = null;
+  #infPos = 0;
   #eof = false;
   #closed = false;
+  readonly #stats: WireStats = { wireBytes: 0, dataBytes: 0, compressedMsgs: 0 };
 
-  constructor(readonly conn: Deno.TcpConn, leftover: Uint8Array) {
+  /**
+   * `compressed`: permessage-deflate was negotiated (with server_no_context_takeover).
+   */
+  constructor(
+    readonly conn: Deno.TcpConn,
+    leftover: Uint8Array,
+    readonly compressed = false,
+  ) {
     this.#raw.set(leftover);
     this.#re = leftover.length;
+    this.#stats.wireBytes = leftover.length;
   }
 
   /**
@@ -61,7 +114,11 @@ export class WsStream implements ByteStream {
     const b0 = raw[this.#rs];
     const b1 = raw[this.#rs + 1];
     if ((b1 & 0x80) !== 0) throw new Error("websocket: server sent a masked frame");
-    if ((b0 & 0x70) !== 0) throw new Error("websocket: unexpected RSV bits (compression?)");
+    const op = b0 & 0x0f;
+    const rsv1 = (b0 & 0x40) !== 0;
+    if ((b0 & 0x30) !== 0 || (rsv1 && (!this.compressed || (op !== 1 && op !== 2)))) {
+      throw new Error(`websocket: unexpected RSV bits (first byte 0x${b0.toString(16)})`);
+    }
     let len = b1 & 0x7f;
     let hl = 2;
     if (len === 126) {
@@ -74,10 +131,12 @@ export class WsStream implements ByteStream {
       len = dv.getUint32(0) * 2 ** 32 + dv.getUint32(4);
       hl = 10;
     }
-    const op = b0 & 0x0f;
     if (op <= 2) {
       this.#rs += hl;
+      if (op !== 0) this.#msgCompressed = rsv1; // continuations keep the message's state
       this.#frameLeft = len;
+      this.#frameFin = (b0 & 0x80) !== 0;
+      if (len === 0 && this.#frameFin && this.#msgCompressed) this.#inflate();
       return "ok";
     }
     // Control frame: needs its whole (<= 125 byte) payload.
@@ -86,12 +145,52 @@ export class WsStream implements ByteStream {
     return op === 8 ? "close" : "ok";
   }
 
+  /** The compressed message is complete: inflate it for handing out. */
+  #inflate(): void {
+    const out = inflateMessage(this.#zParts);
+    this.#zParts = [];
+    this.#msgCompressed = false;
+    this.#stats.compressedMsgs++;
+    if (out.length > 0) {
+      this.#inflated = out;
+      this.#infPos = 0;
+    }
+  }
+
   async read(p: Uint8Array): Promise<number | null> {
+    const n = await this.#read(p);
+    if (n !== null) this.#stats.dataBytes += n;
+    return n;
+  }
+
+  wireStats(): WireStats {
+    return { ...this.#stats };
+  }
+
+  async #read(p: Uint8Array): Promise<number | null> {
     if (this.#eof) return null;
     let out = 0;
     // Bounded: every pass consumes buffered bytes, returns, or reads from the socket.
     while (true) {
+      const inf = this.#inflated;
+      if (inf !== null) {
+        const k = Math.min(inf.length - this.#infPos, p.length - out);
+        p.set(inf.subarray(this.#infPos, this.#infPos + k), out);
+        out += k;
+        this.#infPos += k;
+        if (this.#infPos === inf.length) this.#inflated = null;
+        if (out === p.length) return out;
+        continue;
+      }
       if (this.#frameLeft > 0 && this.#re > this.#rs) {
+        if (this.#msgCompressed) {
+          const k = Math.min(this.#frameLeft, this.#re - this.#rs);
+          this.#zParts.push(this.#raw.slice(this.#rs, this.#rs + k));
+          this.#rs += k;
+          this.#frameLeft -= k;
+          if (this.#frameLeft === 0 && this.#frameFin) this.#inflate();
+          continue;
+        }
         const k = Math.min(this.#frameLeft, this.#re - this.#rs, p.length - out);
         p.set(this.#raw.subarray(this.#rs, this.#rs + k), out);
         out += k;
@@ -123,14 +222,23 @@ export class WsStream implements ByteStream {
         return null;
       }
       this.#re += n;
+      this.#stats.wireBytes += n;
     }
   }
 
+  /** The wire frame for one message: deflated (RSV1) when negotiated and above 64 bytes. */
+  #frame(data: Uint8Array): Uint8Array {
+    if (this.compressed && data.length > COMPRESS_THRESHOLD) {
+      return maskedFrame(deflateMessage(data), true);
+    }
+    return maskedFrame(data);
+  }
+
   writeAll(data: Uint8Array): Promise<void> {
-    return writeFully(this.conn, maskedFrame(data));
+    return writeFully(this.conn, this.#frame(data));
   }
   prepare(data: Uint8Array): Uint8Array {
-    return maskedFrame(data);
+    return this.#frame(data);
   }
   writePrepared(wire: Uint8Array): Promise<void> {
     return writeFully(this.conn, wire);
@@ -152,15 +260,28 @@ function b64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/** Options of {@link wsConnect} / {@link wsDialer}. */
+export interface WsClientOptions {
+  /**
+   * Offer permessage-deflate; the server must accept it (with server_no_context_takeover) or
+   * the connect fails, so a run never silently measures uncompressed traffic.
+   */
+  compress?: boolean;
+  hostname?: string;
+  timeoutMs?: number;
+}
+
 /** Connect and upgrade; throws with the server's status line on refusal. */
-export async function wsConnect(port: number, hostname = "127.0.0.1", timeoutMs = 5000) {
+export async function wsConnect(port: number, opts: WsClientOptions = {}): Promise<WsStream> {
+  const { compress = false, hostname = "127.0.0.1", timeoutMs = 5000 } = opts;
   const conn = await Deno.connect({ hostname, port, transport: "tcp" });
   conn.setNoDelay(true);
   const timer = setTimeout(() => conn.close(), timeoutMs);
   try {
     const key = b64(crypto.getRandomValues(new Uint8Array(16)));
     const req = `GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
-      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+      (compress ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "") + "\r\n";
     await writeFully(conn, new TextEncoder().encode(req));
     const buf = new Uint8Array(HANDSHAKE_MAX);
     let have = 0;
@@ -185,10 +306,22 @@ export async function wsConnect(port: number, hostname = "127.0.0.1", timeoutMs 
       ),
     );
     if (accept !== want) throw new Error("websocket: bad Sec-WebSocket-Accept");
-    if (/^sec-websocket-extensions:/im.test(head)) {
+    const ext = head.match(/^sec-websocket-extensions:(.*)$/im)?.[1].trim();
+    if (!compress && ext !== undefined) {
       throw new Error("websocket: server negotiated an extension we did not offer");
     }
-    return new WsStream(conn, buf.slice(headEnd, have));
+    if (compress) {
+      const params = (ext ?? "").split(";").map((x) => x.trim().toLowerCase());
+      if (params[0] !== "permessage-deflate") {
+        throw new Error(
+          "websocket: server did not negotiate permessage-deflate (compression off or unsupported)",
+        );
+      }
+      if (!params.includes("server_no_context_takeover")) {
+        throw new Error(`websocket: server keeps its compression context (${ext}); unsupported`);
+      }
+    }
+    return new WsStream(conn, buf.slice(headEnd, have), compress);
   } catch (e) {
     try {
       conn.close();
@@ -202,6 +335,6 @@ export async function wsConnect(port: number, hostname = "127.0.0.1", timeoutMs 
 }
 
 /** A dialer for WebSocket on loopback. */
-export function wsDialer(port: number, hostname = "127.0.0.1"): Dialer {
-  return () => wsConnect(port, hostname);
+export function wsDialer(port: number, opts: WsClientOptions = {}): Dialer {
+  return () => wsConnect(port, opts);
 }
