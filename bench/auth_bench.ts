@@ -14,7 +14,7 @@ import { blowfishInit } from "../lib/auth/blowfish_table.ts";
 import { computeBlowfishInit } from "../lib/auth/blowfish_pi.ts";
 import { createKeyPair, createNonce, PREFIX, verifyNonceSignature } from "../lib/auth/nkeys.ts";
 import { createPermissionChecker } from "../lib/auth/permissions.ts";
-import { createPrivateKey, sign } from "node:crypto";
+import { sign } from "node:crypto";
 
 export interface LagResult {
   /** Wall time for all verifications (ms). */
@@ -98,29 +98,8 @@ export async function runAuthBench(quick = false) {
     const kp = createKeyPair(PREFIX.user);
     const nonce = createNonce();
     // sign with node:crypto using the seed of our own key pair
-    const { decodeSeed } = await import("../lib/auth/nkeys.ts");
-    const seed = decodeSeed(kp.seed)!.key;
-    const der = new Uint8Array(48);
-    der.set([
-      0x30,
-      0x2e,
-      0x02,
-      0x01,
-      0x00,
-      0x30,
-      0x05,
-      0x06,
-      0x03,
-      0x2b,
-      0x65,
-      0x70,
-      0x04,
-      0x22,
-      0x04,
-      0x20,
-    ]);
-    der.set(seed, 16);
-    const priv = createPrivateKey({ key: der as unknown as Buffer, format: "der", type: "pkcs8" });
+    const { decodeSeed, privateKeyFromSeed } = await import("../lib/auth/nkeys.ts");
+    const priv = privateKeyFromSeed(decodeSeed(kp.seed)!.key);
     const sig = sign(null, new TextEncoder().encode(nonce), priv).toString("base64url");
     if (!verifyNonceSignature(kp.publicKey, nonce, sig)) throw new Error("nkey");
     out.nkeyVerifyUs = timeIt(() => verifyNonceSignature(kp.publicKey, nonce, sig), 5000);

@@ -333,13 +333,17 @@ export interface NkeyPair {
   seed: string;
 }
 
-/** Derive the 32-byte ed25519 public key of a 32-byte seed. */
-export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
+/** The ed25519 private key of a 32-byte NKEY seed (PKCS#8 wrapped). */
+export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
   const der = new Uint8Array(48);
   der.set(PKCS8_PREFIX);
   der.set(seed, 16);
-  const priv = createPrivateKey({ key: der as unknown as Buffer, format: "der", type: "pkcs8" });
-  const spki = createPublicKey(priv).export({ format: "der", type: "spki" });
+  return createPrivateKey({ key: der as unknown as Buffer, format: "der", type: "pkcs8" });
+}
+
+/** Derive the 32-byte ed25519 public key of a 32-byte seed. */
+export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
+  const spki = createPublicKey(privateKeyFromSeed(seed)).export({ format: "der", type: "spki" });
   return new Uint8Array(spki.subarray(spki.length - 32));
 }
 
