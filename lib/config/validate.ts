@@ -13,31 +13,27 @@ const msToNs = (ms: number) => BigInt(Math.round(ms * 1e6));
  */
 export function validateOptions(opts: ServerOptions): string[] {
   const out: string[] = [];
-  // Ports: the reference fails when it listens; these are the texts of its net errors.
-  const port = (what: string, host: string, p: number) => {
-    if (!Number.isInteger(p) || p < -1 || p > 65535) {
-      out.push(`${what}: listen tcp: address ${joinHostPort(host, p)}: invalid port`);
-    }
-  };
-  port("Error listening on port", opts.host, opts.port);
-  if (opts.monitor.port !== 0) {
-    const p = opts.monitor.port;
-    if (!Number.isInteger(p) || p < -1 || p > 65535) {
-      // startMonitoring's fatal text; Go's net error names only the port here.
-      out.push(
-        `Can't start monitoring: can't listen to the monitor port: listen tcp: address ${p}: invalid port`,
-      );
-    }
-  }
-  if (opts.websocket.port !== 0) {
-    port(
-      "Unable to listen for websocket connections",
-      opts.websocket.host,
-      opts.websocket.port,
+  // Ports: the reference fails when it listens, with its fatal texts around Go's net error
+  // (which names only the port).
+  const bad = (p: number) => !Number.isInteger(p) || p < -1 || p > 65535;
+  const netErr = (p: number) => `listen tcp: address ${p}: invalid port`;
+  if (bad(opts.port)) {
+    out.push(
+      `Error listening on port: ${joinHostPort(opts.host, opts.port)}, "${netErr(opts.port)}"`,
     );
   }
-  if (opts.leafnodes.port !== 0) {
-    port("Error listening on leafnode port", opts.leafnodes.host, opts.leafnodes.port);
+  if (opts.monitor.port !== 0 && bad(opts.monitor.port)) {
+    out.push(
+      `Can't start monitoring: can't listen to the monitor port: ${netErr(opts.monitor.port)}`,
+    );
+  }
+  if (opts.websocket.port !== 0 && bad(opts.websocket.port)) {
+    out.push(`Unable to listen for websocket connections: ${netErr(opts.websocket.port)}`);
+  }
+  if (opts.leafnodes.port !== 0 && bad(opts.leafnodes.port)) {
+    out.push(
+      `Error listening on leafnode port: ${opts.leafnodes.port} - ${netErr(opts.leafnodes.port)}`,
+    );
   }
 
   if (opts.lameDuckDurationMs > 0 && opts.lameDuckGracePeriodMs >= opts.lameDuckDurationMs) {

@@ -103,9 +103,9 @@ Deno.test("api: validateOptions checks port ranges and returns every problem", (
     { file: "v.conf" },
   );
   deepEqual(validateOptions(r.options), [
-    "Error listening on port: listen tcp: address 0.0.0.0:70000: invalid port",
+    'Error listening on port: 0.0.0.0:70000, "listen tcp: address 70000: invalid port"',
     "Can't start monitoring: can't listen to the monitor port: listen tcp: address -5: invalid port",
-    "Unable to listen for websocket connections: listen tcp: address 0.0.0.0:99999: invalid port",
+    "Unable to listen for websocket connections: listen tcp: address 99999: invalid port",
     "max_payload (2097152) cannot be higher than max_pending (1048576)",
   ]);
   // Random ports (-1) are fine.
