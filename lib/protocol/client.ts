@@ -27,6 +27,8 @@ const textDecoder = new TextDecoder();
 
 /** The first server PING comes at most this soon after CONNECT (the reference's 2s). */
 const FIRST_PING_MS = 2000;
+/** The reference re-measures the round trip with a PING at least this often (1h). */
+const RTT_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Per-connection counters (for monitoring). */
 export interface ClientStats {
@@ -70,6 +72,8 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
   private pingTimer?: ReturnType<typeof setTimeout>;
   private pingsOut = 0;
   private pingSentAt = 0;
+  /** When the last server PING (an RTT measurement) was sent; 0 = never. */
+  private rttStartedAt = 0;
   private readonly acceptedAt = performance.now();
   private lastActivity = performance.now();
   /** Set when a message or subscription op arrived since the last read (cheaper than a clock). */
@@ -608,15 +612,18 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     if (this.closed) return;
     const interval = this.ctx.options.pingIntervalMs;
     const now = performance.now();
+    // Like the reference, a PING also measures the round trip: the first one always goes, and
+    // one goes at least hourly; otherwise recent activity makes it unnecessary.
+    const needRtt = this.rttStartedAt === 0 || now - this.rttStartedAt > RTT_INTERVAL_MS;
     const active = now - this.lastActivity < interval || now - this.lastPingIn < interval;
-    if (!active) {
+    if (needRtt || !active) {
       if (this.pingsOut + 1 > this.ctx.options.pingMax) {
         this.ctx.log.debug(`${this} - Stale Client Connection - Closing`);
         this.sendErr(Err.staleConnection);
         return this.close(Closed.staleConnection);
       }
       this.pingsOut++;
-      this.pingSentAt = performance.now();
+      this.pingSentAt = this.rttStartedAt = now;
       this.out.push(PING);
     }
     this.schedulePing(interval);

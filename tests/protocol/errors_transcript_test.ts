@@ -290,3 +290,30 @@ Deno.test("transcript: maximum connections exceeded", async () => {
     }
   }
 });
+
+Deno.test("transcript: the server PINGs once soon after CONNECT (RTT), like nats-server", async () => {
+  const servers: { name: string; port: number; stop(): Promise<void> }[] = [];
+  const ours = await startOurs("");
+  servers.push({ name: "ours", port: ours.port, stop: () => ours.stop() });
+  if (haveNatsServer()) {
+    const ref = await startReference("");
+    servers.push({ name: "nats-server", port: ref.port, stop: () => ref.stop() });
+  }
+  for (const s of servers) {
+    const c = await RawClient.connect(s.port);
+    try {
+      await c.info();
+      await c.send(QUIET);
+      // The first ping timer is min(ping_interval, 2s) + up to 20%: well within 5 s.
+      await c.readUntil((t) => t.includes("PING\r\n"), 5000);
+      assertEquals(c.text, "PING\r\n", s.name);
+      c.text = "";
+      await c.send("PONG\r\nPING\r\n");
+      await c.readUntil((t) => t.includes("PONG\r\n"));
+      assertEquals(c.text, "PONG\r\n", s.name);
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  }
+});
