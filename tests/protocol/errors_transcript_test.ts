@@ -231,12 +231,6 @@ const CASES: Case[] = [
     expect: "PONG\r\nPONG\r\n",
   },
   {
-    name: "headers stripped for a non-header subscriber",
-    send: ['CONNECT {"verbose":false,"headers":false}\r\n', "SUB h 1\r\n"],
-    until: "pong",
-    expect: "PONG\r\n",
-  },
-  {
     name: "stale connection",
     config: 'ping_interval: "300ms"\nping_max: 1',
     send: [QUIET],
@@ -313,6 +307,44 @@ Deno.test("transcript: the server PINGs once soon after CONNECT (RTT), like nats
       assertEquals(c.text, "PONG\r\n", s.name);
     } finally {
       c.close();
+      await s.stop();
+    }
+  }
+});
+
+Deno.test("transcript: HPUB reaches a non-header subscriber as MSG with the headers stripped", async () => {
+  const servers: { name: string; port: number; stop(): Promise<void> }[] = [];
+  const ours = await startOurs("");
+  servers.push({ name: "ours", port: ours.port, stop: () => ours.stop() });
+  if (haveNatsServer()) {
+    const ref = await startReference("");
+    servers.push({ name: "nats-server", port: ref.port, stop: () => ref.stop() });
+  }
+  for (const s of servers) {
+    const plain = await RawClient.connect(s.port);
+    const withHeaders = await RawClient.connect(s.port);
+    try {
+      await plain.info();
+      await withHeaders.info();
+      await plain.send('CONNECT {"verbose":false,"headers":false}\r\nSUB h 1\r\nPING\r\n');
+      await plain.readUntil((t) => t.includes("PONG\r\n"));
+      plain.text = "";
+      await withHeaders.send(
+        'CONNECT {"verbose":false,"headers":true}\r\nSUB h 2\r\n' +
+          "HPUB h 18 20\r\nNATS/1.0\r\nA: b\r\n\r\nhi\r\nPING\r\n",
+      );
+      await withHeaders.readUntil((t) => t.includes("PONG\r\n"));
+      assertEquals(
+        withHeaders.text,
+        "HMSG h 2 18 20\r\nNATS/1.0\r\nA: b\r\n\r\nhi\r\nPONG\r\n",
+        s.name,
+      );
+      await plain.send("PING\r\n");
+      await plain.readUntil((t) => t.includes("PONG\r\n"));
+      assertEquals(plain.text, "MSG h 1 2\r\nhi\r\nPONG\r\n", s.name);
+    } finally {
+      plain.close();
+      withHeaders.close();
       await s.stop();
     }
   }
