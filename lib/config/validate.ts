@@ -106,7 +106,6 @@ export function validateOptions(opts: ServerOptions): string[] {
   // listener or downgrade the configured security. Last, so the reference's own startup
   // errors come first.
   if (opts.leafnodes.port !== 0) out.push("leafnodes: not supported yet");
-  if (opts.tls) out.push("tls: not supported yet");
   return out;
 }
 

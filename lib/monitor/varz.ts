@@ -99,6 +99,8 @@ export function varz(
     port: info.port,
     auth_required: (auth.authEnforced?.("STANDARD") ?? auth.authRequired("STANDARD")) ||
       undefined,
+    tls_required: o.tls ? true : undefined,
+    tls_verify: o.tls?.verify || undefined,
     max_connections: o.maxConnections,
     max_subscriptions: o.maxSubscriptions || undefined,
     ping_interval: msToNs(o.pingIntervalMs),

@@ -20,6 +20,13 @@ import { Closed, Err } from "../protocol/errors.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "./accounts.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
+import {
+  listenNet,
+  type NetListener,
+  StartTlsTransport,
+  TlsAcceptor,
+} from "../transport/tls_server.ts";
+import type net from "node:net";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
 
@@ -58,6 +65,8 @@ export class NatsServer implements ServerContext {
   private readonly clients = new Map<number, ClientConnection>();
   private nextCid = 1;
   private tcp?: TcpListener;
+  /** With a `tls {}` block: the client port on node:net, upgraded after INFO. */
+  private tlsPort?: { listener: NetListener; acceptor: TlsAcceptor };
   private ws?: RunningWebsocket;
   private monitor?: RunningMonitor;
   private sweepTimer?: ReturnType<typeof setInterval>;
@@ -98,14 +107,20 @@ export class NatsServer implements ServerContext {
       this.ports.monitor = this.monitor.port;
     }
     try {
-      this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
+      if (o.tls) {
+        this.tlsPort = await listenTls(o, (raw) => this.acceptTls(raw));
+        this.ports.client = this.tlsPort.listener.port;
+      } else {
+        this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
+        this.ports.client = this.tcp.addr.port;
+      }
     } catch (err) {
       await this.monitor?.close();
       throw err;
     }
-    this.ports.client = this.tcp.addr.port;
     this.log.info(`Listening for client connections on ${hostPort(o.host, this.ports.client)}`);
-    this.tcp.serve((conn) => this.acceptTcp(conn)).catch((err) => {
+    if (o.tls) this.log.info("TLS required for client connections");
+    this.tcp?.serve((conn) => this.acceptTcp(conn)).catch((err) => {
       if (!this.shuttingDown) this.log.error(`Error accepting client connection: ${err}`);
     });
     try {
@@ -115,7 +130,8 @@ export class NatsServer implements ServerContext {
       });
     } catch (err) {
       this.shuttingDown = true;
-      this.tcp.close();
+      this.tcp?.close();
+      await this.closeTlsPort();
       await this.monitor?.close();
       this.authenticator.close?.();
       this.accounts.close();
@@ -196,6 +212,7 @@ export class NatsServer implements ServerContext {
     for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
     this.clients.clear();
     await this.ws?.listener.close();
+    await this.closeTlsPort();
     await monitorClosed;
     for (const f of this.processFiles) {
       try {
@@ -219,6 +236,8 @@ export class NatsServer implements ServerContext {
         go: `deno${Deno.version.deno}`,
         ...advertisedHostPort(o.clientAdvertise, o.host, this.ports.client),
         headers: !o.noHeaderSupport,
+        ...(o.tls ? { tls_required: true } : {}),
+        ...(o.tls?.verify ? { tls_verify: true } : {}),
         max_payload: o.maxPayload,
       };
     }
@@ -269,6 +288,43 @@ export class NatsServer implements ServerContext {
     transport.readInto(client);
   }
 
+  /**
+   * A client on the TLS port: INFO goes out in plaintext (the transport's first write), then the
+   * transport runs the server handshake within `tls.timeout`; reading starts once TLS is up. A
+   * failed handshake is logged and closes with "TLS Handshake Failure", sending nothing, as
+   * nats-server does.
+   */
+  private acceptTls(raw: net.Socket): void {
+    if (this.shuttingDown || !this.tlsPort) {
+      raw.destroy();
+      return;
+    }
+    const transport = new StartTlsTransport(raw, {
+      kind: "STANDARD",
+      hostname: raw.remoteAddress ?? "",
+      port: raw.remotePort ?? 0,
+    }, {
+      acceptor: this.tlsPort.acceptor,
+      timeoutMs: this.options.tls!.timeoutMs,
+      pinnedSpki: this.options.tls!.pinnedCerts,
+    });
+    const client = this.addClient(transport);
+    transport.upgraded.then(() => {
+      if (client.isClosed) return transport.close("");
+      transport.readInto(client);
+    }, (err: Error) => {
+      if (client.isClosed) return;
+      this.log.error(`${client} - TLS handshake error: ${err.message}`);
+      client.close(Closed.tlsHandshakeError, false);
+    });
+  }
+
+  private async closeTlsPort(): Promise<void> {
+    if (!this.tlsPort) return;
+    this.tlsPort.acceptor.close();
+    await this.tlsPort.listener.close();
+  }
+
   /** A websocket client upgraded (any engine): same protocol connection as TCP. */
   private acceptWebsocket(transport: Transport): ClientConnection {
     const client = this.addClient(transport);
@@ -283,6 +339,32 @@ export class NatsServer implements ServerContext {
       const started = c.writeStartedAt;
       if (started > 0 && now - started > deadline) c.writeDeadlineExceeded();
     }
+  }
+}
+
+/** Reads the client-port certificates and listens on node:net (Deno.listen cannot upgrade). */
+async function listenTls(
+  o: ServerOptions,
+  onConnection: (raw: net.Socket) => void,
+): Promise<{ listener: NetListener; acceptor: TlsAcceptor }> {
+  const t = o.tls!;
+  const acceptor = new TlsAcceptor({
+    certPem: await Deno.readTextFile(t.certFile!),
+    keyPem: await Deno.readTextFile(t.keyFile!),
+    caPem: t.caFile ? await Deno.readTextFile(t.caFile) : undefined,
+    verify: t.verify || t.verifyAndMap,
+  });
+  try {
+    const listener = await listenNet(o.host, o.port === -1 ? 0 : o.port, onConnection);
+    return { listener, acceptor };
+  } catch (err) {
+    acceptor.close();
+    const code = (err as { code?: string }).code;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (code === "EADDRINUSE") throw new Deno.errors.AddrInUse(msg);
+    if (code === "EADDRNOTAVAIL") throw new Deno.errors.AddrNotAvailable(msg);
+    if (code === "EACCES") throw new Deno.errors.PermissionDenied(msg);
+    throw err;
   }
 }
 

@@ -29,6 +29,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { createHash, X509Certificate } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import type { ByteSink, PeerInfo, TlsPeer, Transport } from "../protocol/transport.ts";
@@ -261,5 +262,179 @@ export function listenNet(
         close: () => new Promise<void>((r) => server.close(() => r())),
       });
     });
+  });
+}
+
+/**
+ * Whether `head` (at least 5 bytes) starts like a TLS record: handshake or alert content type and
+ * a plausible version, as Go's crypto/tls checks a server's first record.
+ */
+export function looksLikeTlsRecord(head: Uint8Array): boolean {
+  return (head[0] === 0x16 || head[0] === 0x15) && head[1] < 0x10;
+}
+
+/** Go's text for a first record that is not TLS. */
+export const NOT_TLS = "tls: first record does not look like a TLS handshake";
+
+/** How a {@link StartTlsTransport} upgrades. */
+export interface StartTlsOptions {
+  acceptor: TlsAcceptor;
+  /** The handshake must complete this long after construction (TCP accept), or it fails. */
+  timeoutMs: number;
+  /**
+   * When set, the peer's leaf certificate must have one of these hex SHA-256 digests of its DER
+   * SubjectPublicKeyInfo, else the handshake fails with "certificate not pinned" (Go's text).
+   */
+  pinnedSpki?: readonly string[];
+}
+
+/** Hex SHA-256 of a certificate's DER SubjectPublicKeyInfo (a `pinned_certs` entry). */
+export function spkiSha256(certDer: Uint8Array): string {
+  const spki = new X509Certificate(certDer).publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(spki).digest("hex");
+}
+
+/**
+ * A transport that starts in plaintext and upgrades to TLS on the same socket: its **first write**
+ * goes out in plaintext, then it runs the server handshake; later writes wait for the handshake and
+ * go over TLS, and reads start only once it completed ({@link upgraded}). `peer.tls` is filled in
+ * then. A first record that is not TLS, a failed handshake or the deadline destroys the socket and
+ * rejects {@link upgraded} with a {@link TlsHandshakeError}.
+ */
+export class StartTlsTransport implements Transport {
+  readonly peer: PeerInfo;
+  /** Resolves when TLS is up; rejects with a {@link TlsHandshakeError}. */
+  readonly upgraded: Promise<void>;
+  readonly #raw: net.Socket;
+  readonly #acceptor: TlsAcceptor;
+  readonly #pinned?: readonly string[];
+  #ts?: tls.TLSSocket;
+  #started = false;
+  #handshaking = false;
+  #closed = false;
+  #failed = false;
+  #timer?: ReturnType<typeof setTimeout>;
+  #resolve!: () => void;
+  #reject!: (err: Error) => void;
+
+  constructor(raw: net.Socket, peer: PeerInfo, opts: StartTlsOptions) {
+    this.#raw = raw;
+    this.peer = peer;
+    this.#acceptor = opts.acceptor;
+    this.#pinned = opts.pinnedSpki;
+    this.upgraded = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.upgraded.catch(() => {/* the owner handles it */});
+    try {
+      raw.setNoDelay(true);
+    } catch { /* not a TCP socket */ }
+    raw.on("error", () => {/* reported through close */});
+    this.#timer = setTimeout(() => {
+      const local = `${raw.localAddress}:${raw.localPort}`;
+      const remote = `${raw.remoteAddress}:${raw.remotePort}`;
+      this.#fail(`read tcp ${local}->${remote}: i/o timeout`);
+    }, opts.timeoutMs);
+    // Once the acceptor runs, it reports a close itself (with the TLS library's reason).
+    raw.once("close", () => {
+      if (!this.#handshaking) this.#fail("connection closed before the TLS handshake");
+    });
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.#closed || this.#failed) return Promise.reject(new Error("socket closed"));
+    if (this.#ts) return writeSocket(this.#ts, data);
+    if (!this.#started) {
+      this.#started = true;
+      const wrote = writeSocket(this.#raw, data);
+      this.#peekThenHandshake();
+      return wrote;
+    }
+    // Queued behind the handshake; on failure, settle after the owner heard of it.
+    return this.upgraded.then(
+      () => writeSocket(this.#ts!, data),
+      (err) => new Promise<void>((_, reject) => setTimeout(() => reject(err), 0)),
+    );
+  }
+
+  close(_reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    if (this.#ts) this.#ts.destroy();
+    this.#raw.destroy();
+    this.#fail("connection closed");
+  }
+
+  /** After {@link upgraded}: delivers bytes to `sink` until EOF, error or close. */
+  readInto(sink: ByteSink): Promise<void> {
+    if (!this.#ts) {
+      sink.transportClosed();
+      return Promise.resolve();
+    }
+    const inner = new NodeSocketTransport(this.#ts, this.peer);
+    return inner.readInto({
+      receive: (b) => sink.receive(b),
+      transportClosed: (err) => sink.transportClosed(this.#closed ? undefined : err),
+    });
+  }
+
+  #peekThenHandshake(): void {
+    const raw = this.#raw;
+    let head = new Uint8Array(0);
+    const onData = (chunk: Uint8Array) => {
+      const next = new Uint8Array(head.length + chunk.length);
+      next.set(head);
+      next.set(chunk, head.length);
+      head = next;
+      if (head.length < 5) return;
+      raw.off("data", onData);
+      raw.pause();
+      if (!looksLikeTlsRecord(head)) return this.#fail(NOT_TLS);
+      this.#handshaking = true;
+      this.#acceptor.handshake(raw, head).then((ts) => {
+        if (this.#failed) {
+          ts.destroy();
+          return;
+        }
+        const peer = tlsPeerInfo(ts);
+        if (this.#pinned && !this.#matchesPin(peer)) {
+          ts.destroy();
+          return this.#fail("certificate not pinned");
+        }
+        clearTimeout(this.#timer);
+        this.#ts = ts;
+        ts.on("error", () => {/* reported through readInto */});
+        this.peer.tls = peer;
+        this.#resolve();
+      }, (err: Error) => this.#fail(err.message));
+    };
+    raw.on("data", onData);
+  }
+
+  #matchesPin(peer: TlsPeer): boolean {
+    const leaf = peer.chainDer[0];
+    if (!leaf) return false;
+    try {
+      return this.#pinned!.includes(spkiSha256(leaf));
+    } catch {
+      return false;
+    }
+  }
+
+  #fail(why: string): void {
+    if (this.#failed || this.#ts) return;
+    this.#failed = true;
+    clearTimeout(this.#timer);
+    this.#raw.destroy();
+    this.#reject(new TlsHandshakeError(why));
+  }
+}
+
+function writeSocket(socket: net.Socket, data: Uint8Array): Promise<void> {
+  if (socket.destroyed) return Promise.reject(new Error("socket closed"));
+  return new Promise<void>((resolve, reject) => {
+    socket.write(data, (err?: Error | null) => err ? reject(err) : resolve());
   });
 }

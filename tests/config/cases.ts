@@ -847,8 +847,6 @@ export const CASES: Case[] = [
       equal(o.tls!.pinnedCerts![0], PIN);
       equal(o.authTimeoutMs, 4000);
     },
-    // Client-port TLS is not served yet, so starting is refused rather than downgraded.
-    validate: ["tls: not supported yet"],
   },
   {
     name: "missing 'key_file' in TLS configuration",
