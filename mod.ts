@@ -19,9 +19,29 @@ import { createLogger, silentLogger } from "./lib/server/log.ts";
 import { NatsServer, type ServerPorts, VERSION } from "./lib/server/server.ts";
 import type { Logger } from "./lib/protocol/context.ts";
 
-export type { ServerOptions } from "./lib/config/options.ts";
+export type {
+  LeafNodeAuthOptions,
+  LeafNodeOptions,
+  LeafNodeUser,
+  MonitorOptions,
+  ServerOptions,
+  TlsOptions,
+  WebSocketOptions,
+} from "./lib/config/options.ts";
+export type {
+  AccountConfig,
+  AuthConfig,
+  ExportConfig,
+  ImportConfig,
+  Permissions,
+  ResponsePermission,
+  SimpleAuth,
+  SubjectPermission,
+  UserConfig,
+} from "./lib/auth/types.ts";
 export type { ServerPorts } from "./lib/server/server.ts";
 export type { Logger } from "./lib/protocol/context.ts";
+export type { ConnectionKind } from "./lib/protocol/transport.ts";
 export { defaultOptions } from "./lib/config/options.ts";
 export { VERSION } from "./lib/server/server.ts";
 
@@ -55,11 +75,17 @@ export interface ServerHandle {
 
 /** A snapshot of the server's counters. */
 export interface ServerStatsSnapshot {
+  /** Open client connections. */
   connections: number;
+  /** Messages received from clients. */
   inMsgs: number;
+  /** Messages delivered to clients. */
   outMsgs: number;
+  /** Payload bytes received. */
   inBytes: number;
+  /** Payload bytes delivered. */
   outBytes: number;
+  /** Connections closed as slow consumers. */
   slowConsumers: number;
 }
 
@@ -67,6 +93,10 @@ export interface ServerStatsSnapshot {
 export class ServerConfigError extends Error {
   /** The individual error messages, in the reference's wording. */
   readonly errors: string[];
+  /**
+   * Creates the error from its messages.
+   * @param errors the messages, one per problem
+   */
   constructor(errors: string[]) {
     super(errors.join("\n"));
     this.name = "ServerConfigError";

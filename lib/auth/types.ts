@@ -7,28 +7,39 @@ import type { ConnectionKind, PeerInfo } from "../protocol/transport.ts";
 
 /** A subject permission list: no allow list means everything is allowed; deny wins. */
 export interface SubjectPermission {
+  /** Subjects (wildcards allowed) that are allowed; absent = everything. */
   allow?: string[];
+  /** Subjects that are denied; deny wins over allow. */
   deny?: string[];
 }
 
 /** `allow_responses`: max messages per received reply subject and how long it stays valid. */
 export interface ResponsePermission {
+  /** Responses allowed per received reply subject (negative = unlimited). */
   max: number;
+  /** How long a reply subject stays usable, in ms. */
   expiresMs: number;
 }
 
 /** `permissions { publish, subscribe, allow_responses }` of a user. */
 export interface Permissions {
+  /** `publish` (alias `pub`, `import`). */
   publish?: SubjectPermission;
+  /** `subscribe` (alias `sub`, `export`); entries may be `"subject queue"`. */
   subscribe?: SubjectPermission;
+  /** `allow_responses`. */
   response?: ResponsePermission;
 }
 
 /** One entry of `authorization { users [...] }` or an account's `users`. */
 export interface UserConfig {
+  /** User name (`user`/`username`). */
   user?: string;
+  /** Plain or bcrypt password (`password`/`pass`). */
   password?: string;
+  /** Public NKEY (`U…`) of an nkey user. */
   nkey?: string;
+  /** The user's own permissions (else the account's or the global default). */
   permissions?: Permissions;
   /** Upper-case, validated connection types; empty/undefined means all. */
   allowedConnectionTypes?: ConnectionKind[];
@@ -38,16 +49,21 @@ export interface UserConfig {
 
 /** One `exports` entry of an account. */
 export interface ExportConfig {
+  /** Exported stream subject. */
   stream?: string;
+  /** Exported service subject. */
   service?: string;
   /** Accounts allowed to import; undefined = public. */
   accounts?: string[];
+  /** How many responses a service request may get (`response_type`). */
   responseType?: "singleton" | "stream" | "chunked";
 }
 
 /** One `imports` entry of an account. */
 export interface ImportConfig {
+  /** Imported stream: the exporting account and its subject. */
   stream?: { account: string; subject: string };
+  /** Imported service: the exporting account and its subject. */
   service?: { account: string; subject: string };
   /** Stream import prefix. */
   prefix?: string;
@@ -57,17 +73,25 @@ export interface ImportConfig {
 
 /** An account from `accounts { ... }`. */
 export interface AccountConfig {
+  /** Account name. */
   name: string;
+  /** Account public NKEY (`A…`). */
   nkey?: string;
+  /** `exports` of this account. */
   exports: ExportConfig[];
+  /** `imports` into this account. */
   imports: ImportConfig[];
+  /** Permissions for this account's users without their own. */
   defaultPermissions?: Permissions;
 }
 
 /** Simple auth (`authorization { user, password, token, timeout }`) also used by the ws override. */
 export interface SimpleAuth {
+  /** Single user name. */
   user?: string;
+  /** Single user's password (plain or bcrypt). */
   password?: string;
+  /** Token (`auth_token` in CONNECT), plain or bcrypt. */
   token?: string;
   /** Auth timeout in ms (0 = not set). */
   timeoutMs?: number;
@@ -75,9 +99,13 @@ export interface SimpleAuth {
 
 /** Everything auth needs, produced by config (top level) and consumed by the Authenticator. */
 export interface AuthConfig extends SimpleAuth {
+  /** Every user, from `authorization.users` and from accounts. */
   users: UserConfig[];
+  /** Configured accounts. */
   accounts: AccountConfig[];
+  /** `no_auth_user`: the user a CONNECT without credentials binds to. */
   noAuthUser?: string;
+  /** `default_permissions`. */
   defaultPermissions?: Permissions;
   /** Websocket override: `websocket { authorization {...}, no_auth_user }`. */
   websocket?: SimpleAuth & { noAuthUser?: string };

@@ -9,29 +9,45 @@ import type { AuthConfig } from "../auth/types.ts";
  * which is how nats-server 2.9.10 opens them (it does not resolve them against the config file).
  */
 export interface TlsOptions {
+  /** Server certificate (PEM). */
   certFile?: string;
+  /** Server private key (PEM). */
   keyFile?: string;
+  /** CA bundle for client certificates. */
   caFile?: string;
+  /** Require and verify client certificates. */
   verify: boolean;
+  /** Map the client certificate to a user (implies verify). */
   verifyAndMap: boolean;
   /** TLS handshake timeout in ms. */
   timeoutMs: number;
+  /** Accepted for compatibility (client side only in the reference). */
   insecure: boolean;
+  /** SHA-256 hex digests of allowed client certificate public keys. */
   pinnedCerts?: string[];
 }
 
 /** `websocket { ... }` (alias `ws`). Port 0 = disabled, -1 = random. */
 export interface WebSocketOptions {
+  /** Listen host. */
   host: string;
+  /** Port; 0 = disabled, -1 = random. */
   port: number;
+  /** `advertise` host[:port]. */
   advertise?: string;
+  /** Allow plain `ws://` (`no_tls`). */
   noTls: boolean;
+  /** `tls { ... }` for `wss://`. */
   tls?: TlsOptions;
+  /** Origin must equal the request's Host. */
   sameOrigin: boolean;
+  /** Allowed `Origin` values (scheme://host[:port]). */
   allowedOrigins: string[];
+  /** Offer permessage-deflate (`compression`). */
   compression: boolean;
   /** 0 = no handshake timeout (the reference has none when unset). */
   handshakeTimeoutMs: number;
+  /** Cookie whose value is the client JWT. */
   jwtCookie?: string;
   /** Beyond the reference: CIDRs whose X-Forwarded-For is honoured. */
   trustedProxies: string[];
@@ -41,7 +57,9 @@ export interface WebSocketOptions {
 
 /** One entry of `leafnodes { authorization { users: [...] } }`. */
 export interface LeafNodeUser {
+  /** Leaf user name. */
   user: string;
+  /** Leaf user password. */
   password?: string;
   /** Account the leaf connection binds to; undefined = "$G". */
   account?: string;
@@ -49,21 +67,29 @@ export interface LeafNodeUser {
 
 /** `leafnodes { authorization { ... } }` (added by config). */
 export interface LeafNodeAuthOptions {
+  /** Single leaf user name. */
   user?: string;
+  /** Single leaf user password. */
   password?: string;
   /** Auth timeout in ms when set in the block (0 = not set). */
   timeoutMs?: number;
   /** Account for the single user; undefined = "$G". */
   account?: string;
+  /** Leaf users. */
   users?: LeafNodeUser[];
 }
 
 /** `leafnodes { ... }` accept side. */
 export interface LeafNodeOptions {
+  /** Listen host. */
   host: string;
+  /** Port; 0 = disabled, -1 = random. */
   port: number;
+  /** `advertise` host[:port]. */
   advertise?: string;
+  /** `no_advertise`. */
   noAdvertise: boolean;
+  /** `tls { ... }` for leaf connections. */
   tls?: TlsOptions;
   /** Added by config: `authorization { user, password, timeout, account, users }`. */
   authorization?: LeafNodeAuthOptions;
@@ -73,8 +99,11 @@ export interface LeafNodeOptions {
 
 /** `http`/`http_port` monitoring. Port 0 = disabled, -1 = random. */
 export interface MonitorOptions {
+  /** Listen host. */
   host: string;
+  /** Port; 0 = disabled, -1 = random. */
   port: number;
+  /** `http_base_path` prefix. */
   basePath: string;
 }
 
@@ -82,37 +111,61 @@ export interface MonitorOptions {
 export interface ServerOptions {
   /** Config file this came from, if any. */
   configFile?: string;
+  /** Client listen host (`listen`/`host`/`net`, `-a`). */
   host: string;
   /** Client port; -1 = random. */
   port: number;
+  /** `client_advertise`: host[:port] announced in INFO. */
   clientAdvertise?: string;
+  /** `server_name` (`-n`); defaults to the server id. */
   serverName?: string;
+  /** `max_payload` in bytes (default 1 MB). */
   maxPayload: number;
+  /** `max_control_line` in bytes (default 4096). */
   maxControlLine: number;
+  /** `max_connections` (default 65536). */
   maxConnections: number;
   /** 0 = unlimited. */
   maxSubscriptions: number;
+  /** `max_pending` per connection in bytes before it is a slow consumer (64 MB). */
   maxPending: number;
+  /** `ping_interval` (default 2 minutes). */
   pingIntervalMs: number;
+  /** `ping_max`: unanswered PINGs before `Stale Connection` (default 2). */
   pingMax: number;
+  /** `write_deadline` (default 10 s). */
   writeDeadlineMs: number;
+  /** `no_header_support`: disables HPUB/HMSG. */
   noHeaderSupport: boolean;
+  /** `debug` / `-D`. */
   debug: boolean;
+  /** `trace` / `-V`. */
   trace: boolean;
   /** Added by config: `trace_verbose` (also sets `trace`). */
   traceVerbose?: boolean;
+  /** `logtime` / `-T`: timestamps in log lines (default true). */
   logtime: boolean;
+  /** `log_file` / `-l`. */
   logFile?: string;
+  /** `pid_file` / `-P`. */
   pidFile?: string;
+  /** `ports_file_dir`. */
   portsFileDir?: string;
+  /** Client-port `tls { ... }`. */
   tls?: TlsOptions;
+  /** Everything auth reads: `authorization`, `accounts`, `no_auth_user`, ws override. */
   auth: AuthConfig;
   /** Auth timeout in ms (top-level `authorization.timeout`, default 2s). */
   authTimeoutMs: number;
+  /** `websocket { ... }` (alias `ws`). */
   websocket: WebSocketOptions;
+  /** `leafnodes { ... }`. */
   leafnodes: LeafNodeOptions;
+  /** `http`/`http_port` monitoring. */
   monitor: MonitorOptions;
+  /** `lame_duck_duration`. */
   lameDuckDurationMs: number;
+  /** `lame_duck_grace_period`. */
   lameDuckGracePeriodMs: number;
 }
 

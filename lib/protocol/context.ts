@@ -68,12 +68,19 @@ export interface AccountLinks {
 
 /** Log sink with the reference's levels. */
 export interface Logger {
+  /** `[INF]` line. */
   info(msg: string): void;
+  /** `[WRN]` line. */
   warn(msg: string): void;
+  /** `[ERR]` line. */
   error(msg: string): void;
+  /** `[DBG]` line (dropped unless debug is on). */
   debug(msg: string): void;
+  /** `[TRC]` line (dropped unless trace is on). */
   trace(msg: string): void;
+  /** Whether debug lines are written (check before building costly messages). */
   readonly debugEnabled: boolean;
+  /** Whether trace lines are written (check before building costly messages). */
   readonly traceEnabled: boolean;
 }
 

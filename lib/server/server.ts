@@ -35,8 +35,11 @@ export const VERSION = "2.9.10";
 
 /** Bound ports after start (the real ones when -1/0 was asked for). */
 export interface ServerPorts {
+  /** The client (NATS protocol) port. */
   client: number;
+  /** The WebSocket port, when `websocket {}` is configured. */
   websocket?: number;
+  /** The HTTP monitoring port, when configured. */
   monitor?: number;
 }
 
