@@ -4,6 +4,7 @@
  * payload size from the end of a `MSG`/`HMSG` line and skips the payload bytes.
  * Plus helpers that pre-build PUB batches.
  */
+import { concatBytes } from "../../lib/transport/ws/frames.ts";
 
 const CR = 13;
 const LF = 10;
@@ -170,18 +171,8 @@ function replyOf(buf: Uint8Array, start: number, end: number, hmsg: boolean): Ui
   return buf.slice(s, e);
 }
 
-/** Concatenate byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
+/** Concatenate byte arrays (the server's helper). */
+export const concat = concatBytes;
 
 /** A payload of `size` printable bytes. */
 export function makePayload(size: number): Uint8Array {

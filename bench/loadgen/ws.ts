@@ -7,43 +7,22 @@
  * Compression (RFC 7692 permessage-deflate), only when the dialer asks for it: the upgrade
  * offers `Sec-WebSocket-Extensions: permessage-deflate` and the server must accept it with
  * `server_no_context_takeover` (nats-server and ours always do), so every message is inflated on
- * its own: its frames' payloads joined, `00 00 ff ff` appended, `node:zlib` `inflateRawSync`.
+ * its own, with the server's helpers from `lib/transport/ws/frames.ts`.
  * Outbound messages larger than 64 bytes are deflated (level 1, no context takeover, RSV1), as
  * the servers do; a pre-built batch (`prepare`) is deflated once, so the publisher's hot loop
  * costs the same as without compression.
  */
-import zlib from "node:zlib";
+import { deflateMessage, inflateMessage } from "../../lib/transport/ws/frames.ts";
 import { type ByteStream, type Dialer, type WireStats, writeFully } from "./stream.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const HANDSHAKE_MAX = 16 * 1024;
 /** Outbound messages up to this size go uncompressed (the servers' threshold). */
 const COMPRESS_THRESHOLD = 64;
-const SYNC_TAIL = new Uint8Array([0, 0, 0xff, 0xff]);
 
-/** Raw deflate of one message, level 1, sync flush, trailing `00 00 ff ff` removed. */
-export function deflateMessage(data: Uint8Array): Uint8Array {
-  const out = zlib.deflateRawSync(data, { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  const n = out.length;
-  const cut = n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff &&
-    out[n - 1] === 0xff;
-  return new Uint8Array(out.buffer, out.byteOffset, cut ? n - 4 : n);
-}
-
-/** Inflate one compressed message (its frames' payloads, in order), fresh context. */
-export function inflateMessage(parts: Uint8Array[]): Uint8Array {
-  let size = SYNC_TAIL.length;
-  for (const p of parts) size += p.length;
-  const input = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    input.set(p, off);
-    off += p.length;
-  }
-  input.set(SYNC_TAIL, off);
-  const out = zlib.inflateRawSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
-}
+// The server's own permessage-deflate helpers (same level, tail handling and fresh context per
+// message), re-exported for the load generator's tests.
+export { deflateMessage, inflateMessage };
 
 /** One masked binary frame carrying `data`; `rsv1` marks a compressed message. */
 export function maskedFrame(data: Uint8Array, rsv1 = false): Uint8Array {

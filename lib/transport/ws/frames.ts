@@ -136,15 +136,7 @@ export function inflateMessage(
   maxOutputLength = DEFAULT_MAX_DECOMPRESSED,
 ): Uint8Array {
   const list = parts instanceof Uint8Array ? [parts] : parts;
-  let size = INFLATE_TAIL.length;
-  for (const p of list) size += p.length;
-  const input = new Uint8Array(size);
-  let off = 0;
-  for (const p of list) {
-    input.set(p, off);
-    off += p.length;
-  }
-  input.set(INFLATE_TAIL, off);
+  const input = concatBytes([...list, INFLATE_TAIL]);
   try {
     const out = zlib.inflateRawSync(input, { maxOutputLength });
     return new Uint8Array(out.buffer, out.byteOffset, out.length);
