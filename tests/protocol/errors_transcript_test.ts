@@ -5,8 +5,7 @@
  */
 import { assertEquals } from "../helpers/assert.ts";
 import { RawClient, transcript } from "../helpers/raw.ts";
-import { haveNatsServer, startReference } from "../helpers/reference.ts";
-import { startOurs } from "../helpers/server.ts";
+import { withEachServer } from "../helpers/each_server.ts";
 
 interface Case {
   name: string;
@@ -245,84 +244,50 @@ async function runCase(port: number, c: Case): Promise<{ text: string; closed: b
 }
 
 for (const c of CASES) {
-  Deno.test(`transcript: ${c.name}`, async () => {
-    const ours = await startOurs(c.config ?? "");
-    try {
-      const got = await runCase(ours.port, c);
-      assertEquals(got, { text: c.expect, closed: c.until === "close" }, "ours");
-    } finally {
-      await ours.stop();
-    }
-    if (!haveNatsServer()) return;
-    const ref = await startReference(c.config ?? "");
-    try {
-      const got = await runCase(ref.port, c);
-      assertEquals(got, { text: c.expect, closed: c.until === "close" }, "nats-server");
-    } finally {
-      await ref.stop();
-    }
-  });
+  Deno.test(`transcript: ${c.name}`, () =>
+    withEachServer(c.config ?? "", async (name, port) => {
+      const got = await runCase(port, c);
+      assertEquals(got, { text: c.expect, closed: c.until === "close" }, name);
+    }));
 }
 
-Deno.test("transcript: maximum connections exceeded", async () => {
-  const servers: { port: number; stop(): Promise<void> }[] = [
-    await startOurs("max_connections: 1"),
-  ];
-  if (haveNatsServer()) servers.push(await startReference("max_connections: 1"));
-  for (const s of servers) {
-    const first = await RawClient.connect(s.port);
+Deno.test("transcript: maximum connections exceeded", () =>
+  withEachServer("max_connections: 1", async (name, port) => {
+    const first = await RawClient.connect(port);
     try {
       await first.info();
-      const r = await transcript(s.port, [], "close");
+      const r = await transcript(port, [], "close");
       assertEquals({ text: r.text, closed: r.closed }, {
         text: "-ERR 'maximum connections exceeded'\r\n",
         closed: true,
-      });
+      }, name);
     } finally {
       first.close();
-      await s.stop();
     }
-  }
-});
+  }));
 
-Deno.test("transcript: the server PINGs once soon after CONNECT (RTT), like nats-server", async () => {
-  const servers: { name: string; port: number; stop(): Promise<void> }[] = [];
-  const ours = await startOurs("");
-  servers.push({ name: "ours", port: ours.port, stop: () => ours.stop() });
-  if (haveNatsServer()) {
-    const ref = await startReference("");
-    servers.push({ name: "nats-server", port: ref.port, stop: () => ref.stop() });
-  }
-  for (const s of servers) {
-    const c = await RawClient.connect(s.port);
+Deno.test("transcript: the server PINGs once soon after CONNECT (RTT), like nats-server", () =>
+  withEachServer("", async (name, port) => {
+    const c = await RawClient.connect(port);
     try {
       await c.info();
       await c.send(QUIET);
       // The first ping timer is min(ping_interval, 2s) + up to 20%: well within 5 s.
       await c.readUntil((t) => t.includes("PING\r\n"), 5000);
-      assertEquals(c.text, "PING\r\n", s.name);
+      assertEquals(c.text, "PING\r\n", name);
       c.text = "";
       await c.send("PONG\r\nPING\r\n");
       await c.readUntil((t) => t.includes("PONG\r\n"));
-      assertEquals(c.text, "PONG\r\n", s.name);
+      assertEquals(c.text, "PONG\r\n", name);
     } finally {
       c.close();
-      await s.stop();
     }
-  }
-});
+  }));
 
-Deno.test("transcript: HPUB reaches a non-header subscriber as MSG with the headers stripped", async () => {
-  const servers: { name: string; port: number; stop(): Promise<void> }[] = [];
-  const ours = await startOurs("");
-  servers.push({ name: "ours", port: ours.port, stop: () => ours.stop() });
-  if (haveNatsServer()) {
-    const ref = await startReference("");
-    servers.push({ name: "nats-server", port: ref.port, stop: () => ref.stop() });
-  }
-  for (const s of servers) {
-    const plain = await RawClient.connect(s.port);
-    const withHeaders = await RawClient.connect(s.port);
+Deno.test("transcript: HPUB reaches a non-header subscriber as MSG with the headers stripped", () =>
+  withEachServer("", async (name, port) => {
+    const plain = await RawClient.connect(port);
+    const withHeaders = await RawClient.connect(port);
     try {
       await plain.info();
       await withHeaders.info();
@@ -337,15 +302,13 @@ Deno.test("transcript: HPUB reaches a non-header subscriber as MSG with the head
       assertEquals(
         withHeaders.text,
         "HMSG h 2 18 20\r\nNATS/1.0\r\nA: b\r\n\r\nhi\r\nPONG\r\n",
-        s.name,
+        name,
       );
       await plain.send("PING\r\n");
       await plain.readUntil((t) => t.includes("PONG\r\n"));
-      assertEquals(plain.text, "MSG h 1 2\r\nhi\r\nPONG\r\n", s.name);
+      assertEquals(plain.text, "MSG h 1 2\r\nhi\r\nPONG\r\n", name);
     } finally {
       plain.close();
       withHeaders.close();
-      await s.stop();
     }
-  }
-});
+  }));
