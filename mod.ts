@@ -17,6 +17,7 @@ import { defaultOptions, type ServerOptions } from "./lib/config/options.ts";
 import { optionsFromText, validateOptions } from "./lib/config/mod.ts";
 import { createLogger, silentLogger } from "./lib/server/log.ts";
 import { NatsServer, type ServerPorts, VERSION } from "./lib/server/server.ts";
+import { frozenCopy } from "./lib/server/options_store.ts";
 import type { Logger } from "./lib/protocol/context.ts";
 
 export type {
@@ -65,7 +66,10 @@ export interface ServerHandle {
   readonly ports: ServerPorts;
   /** The server's nkey id (`N…`). */
   readonly serverId: string;
-  /** The options the server runs with. */
+  /**
+   * The options the server runs with: a deep-frozen copy of what was passed (mutating the
+   * objects handed to {@link startServer} does not reach the running server).
+   */
   readonly options: ServerOptions;
   /** Current counters: open connections, messages and bytes in/out, slow consumers. */
   stats(): ServerStatsSnapshot;
@@ -131,12 +135,14 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     : typeof log === "object"
     ? log
     : silentLogger;
-  const server = new NatsServer(options, logger);
+  const server = new NatsServer(frozenCopy(options), logger);
   await server.start();
   return {
     ports: server.ports,
     serverId: server.serverId,
-    options,
+    get options() {
+      return server.options;
+    },
     stats: () => ({ ...server.stats, connections: server.numClients }),
     close: () => server.shutdown(),
   };

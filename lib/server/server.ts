@@ -28,6 +28,7 @@ import {
 } from "../transport/tls_server.ts";
 import type net from "node:net";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
+import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
@@ -43,10 +44,29 @@ export interface ServerPorts {
   monitor?: number;
 }
 
+/** What the server derives from one options object (rebuilt when the options are swapped). */
+export interface ServerState extends DerivedFrom {
+  readonly authenticator: Authenticator;
+  /** Accounts with their import/export links (built from `options.auth.accounts`). */
+  readonly accounts: AccountRegistry;
+}
+
+/**
+ * Builds the state for `options`. The accounts registry is kept when the accounts config is
+ * unchanged (their subscriptions live in it); the authenticator is always rebuilt.
+ */
+export function deriveServerState(options: ServerOptions, previous?: ServerState): ServerState {
+  const sameAccounts = previous !== undefined &&
+    JSON.stringify(previous.options.auth.accounts) === JSON.stringify(options.auth.accounts);
+  const accounts = sameAccounts ? previous.accounts : new AccountRegistry(options.auth.accounts);
+  accounts.get("$G");
+  return { options, authenticator: createAuthenticator(options.auth), accounts };
+}
+
 /** A running NATS server. */
 export class NatsServer implements ServerContext {
-  readonly options: ServerOptions;
-  readonly authenticator: Authenticator;
+  /** The options in force and what is derived from them; `swap` installs new options. */
+  readonly store: OptionsStore<ServerState>;
   readonly log: Logger;
   readonly stats: ServerStats = {
     inMsgs: 0,
@@ -59,8 +79,6 @@ export class NatsServer implements ServerContext {
   readonly serverName: string;
   readonly ports: ServerPorts = { client: 0 };
   readonly startedAt = new Date();
-  /** Accounts with their import/export links (built from `options.auth.accounts`). */
-  readonly accounts: AccountRegistry;
   /** Client connections accepted since start (monitoring's `total_connections`). */
   totalConnections = 0;
   /** Recently closed connections, kept while monitoring is enabled. */
@@ -74,21 +92,40 @@ export class NatsServer implements ServerContext {
   private monitor?: RunningMonitor;
   private sweepTimer?: ReturnType<typeof setInterval>;
   private shuttingDown = false;
+  private acceptingClients = true;
   /** pid and ports files to remove at shutdown. */
   private readonly processFiles: string[] = [];
-  private info?: Record<string, unknown>;
+  private info?: { generation: number; value: Record<string, unknown> };
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
+  /** `options` is deep-copied and frozen unless it already is frozen. */
   constructor(options: ServerOptions, log: Logger) {
-    this.options = options;
     this.log = log;
-    this.authenticator = createAuthenticator(options.auth);
-    this.accounts = new AccountRegistry(options.auth.accounts);
-    this.accounts.get("$G");
+    this.store = new OptionsStore(options, deriveServerState);
+    this.store.onSwap((previous, current) => {
+      if (previous.authenticator !== current.authenticator) previous.authenticator.close?.();
+      if (previous.accounts !== current.accounts) previous.accounts.close();
+    });
+    options = this.store.options;
     this.serverName = options.serverName || this.serverId;
     if (options.monitor.port !== 0) this.closedConnections = new ClosedConnections();
     this.done = new Promise((r) => this.resolveDone = r);
+  }
+
+  /** The options in force (frozen). */
+  get options(): ServerOptions {
+    return this.store.options;
+  }
+
+  /** The authenticator built from the options in force. */
+  get authenticator(): Authenticator {
+    return this.store.current.authenticator;
+  }
+
+  /** Accounts with their import/export links (built from `options.auth.accounts`). */
+  get accounts(): AccountRegistry {
+    return this.store.current.accounts;
   }
 
   /** Opens the listeners and starts serving. */
@@ -202,6 +239,24 @@ export class NatsServer implements ServerContext {
     return this.clients.get(cid);
   }
 
+  /** Whether the listeners still accept new connections (false after {@link stopAccepting}). */
+  get accepting(): boolean {
+    return this.acceptingClients;
+  }
+
+  /**
+   * Stops accepting new connections on every listener (client port, TLS client port, both
+   * WebSocket engines) without touching the connections already open; monitoring keeps
+   * serving. Lame-duck mode starts with this.
+   */
+  stopAccepting(): void {
+    if (!this.acceptingClients) return;
+    this.acceptingClients = false;
+    this.tcp?.close();
+    this.tlsPort?.listener.stopAccepting();
+    this.ws?.listener.stopAccepting();
+  }
+
   /** Closes the listeners and every connection (reason "Server Shutdown"). */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return this.done;
@@ -228,10 +283,12 @@ export class NatsServer implements ServerContext {
 
   // ---- ServerContext --------------------------------------------------------------------------
 
+  /** The INFO template, rebuilt after the options are swapped. */
   baseInfo(): Record<string, unknown> {
-    if (!this.info) {
+    const generation = this.store.generation;
+    if (this.info?.generation !== generation) {
       const o = this.options;
-      this.info = {
+      const value = {
         server_id: this.serverId,
         server_name: this.serverName,
         version: VERSION,
@@ -243,8 +300,9 @@ export class NatsServer implements ServerContext {
         ...(o.tls?.verify ? { tls_verify: true } : {}),
         max_payload: o.maxPayload,
       };
+      this.info = { generation, value };
     }
-    return this.info;
+    return this.info.value;
   }
 
   account(name: string): Account {
@@ -282,7 +340,7 @@ export class NatsServer implements ServerContext {
   }
 
   private acceptTcp(conn: Deno.TcpConn): void {
-    if (this.shuttingDown) {
+    if (this.shuttingDown || !this.acceptingClients) {
       conn.close();
       return;
     }
@@ -298,7 +356,7 @@ export class NatsServer implements ServerContext {
    * nats-server does.
    */
   private acceptTls(raw: net.Socket): void {
-    if (this.shuttingDown || !this.tlsPort) {
+    if (this.shuttingDown || !this.acceptingClients || !this.tlsPort) {
       raw.destroy();
       return;
     }

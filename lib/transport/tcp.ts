@@ -81,6 +81,10 @@ export class TcpListener {
     }
   }
 
+  /**
+   * Closes the listening socket: new connects are refused and `serve` returns. Connections
+   * already accepted are separate sockets and stay open.
+   */
   close(): void {
     try {
       this.listener.close();

@@ -242,6 +242,9 @@ export class NodeSocketTransport implements Transport {
 /** A `node:net` listener (for ports whose connections are inspected or upgraded before use). */
 export interface NetListener {
   readonly port: number;
+  /** Closes the listening socket (new connects are refused); accepted sockets stay open. */
+  stopAccepting(): void;
+  /** Stops accepting and resolves once every accepted socket has closed. */
   close(): Promise<void>;
 }
 
@@ -257,9 +260,12 @@ export function listenNet(
     server.listen(port, host, () => {
       server.off("error", reject);
       const addr = server.address() as net.AddressInfo;
+      let closed: Promise<void> | undefined;
+      const close = () => closed ??= new Promise<void>((r) => server.close(() => r()));
       resolve({
         port: addr.port,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        stopAccepting: () => void close(),
+        close,
       });
     });
   });

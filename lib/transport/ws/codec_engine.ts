@@ -482,6 +482,7 @@ class CodecEngine implements WsListener {
   readonly engine = "codec" as const;
   port = 0;
   closing = false;
+  accepting = true;
   readonly sessions = new Set<Session>();
   readonly maxDecompressed: number;
   readonly checkOpts: {
@@ -522,8 +523,15 @@ class CodecEngine implements WsListener {
     this.port = this.#net.port;
   }
 
+  /** Closes the listening socket; sessions already accepted carry on. */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.#tcp?.close();
+    this.#net?.stopAccepting();
+  }
+
   #acceptPlain(conn: Deno.TcpConn): void {
-    if (this.closing) {
+    if (this.closing || !this.accepting) {
       conn.close();
       return;
     }
@@ -534,7 +542,7 @@ class CodecEngine implements WsListener {
   }
 
   #acceptTls(raw: net.Socket): void {
-    if (this.closing) {
+    if (this.closing || !this.accepting) {
       raw.destroy();
       return;
     }

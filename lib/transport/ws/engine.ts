@@ -58,6 +58,12 @@ export interface WsListener {
   readonly engine: "native" | "codec";
   /** The bound port. */
   readonly port: number;
+  /**
+   * Stops accepting new connections; upgraded connections keep working (lame duck). The codec
+   * engine closes its listening socket; the native engine cannot close `Deno.serve`'s without
+   * dropping upgraded sockets, so it answers new requests with 503 until `close()`.
+   */
+  stopAccepting(): void;
   /** Stops accepting and closes every upgraded connection (close 1001 "Server Shutdown"). */
   close(): Promise<void>;
 }

@@ -229,8 +229,15 @@ export const startNativeWsListener: StartWsListener = (
   };
   const live = new Set<NativeWsTransport>();
   let closing = false;
+  let accepting = true;
 
   const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
+    if (!accepting) {
+      return new Response("Service Unavailable\n", {
+        status: 503,
+        headers: { connection: "close" },
+      });
+    }
     const remote = info.remoteAddr;
     // A copy: the request's own Headers become unreadable once the upgrade completes.
     const upgradeReq = { method: req.method, headers: new Headers(req.headers), url: req.url };
@@ -328,9 +335,13 @@ export const startNativeWsListener: StartWsListener = (
   const listener: WsListener = {
     engine: "native",
     port,
+    stopAccepting(): void {
+      accepting = false;
+    },
     close(): Promise<void> {
       if (closed) return closed;
       closing = true;
+      accepting = false;
       closed = (async () => {
         const waits: Promise<void>[] = [];
         for (const t of live) {
