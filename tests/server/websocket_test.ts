@@ -1009,7 +1009,12 @@ Deno.test("ws engine: startWebsocket dispatches to the chosen engine with parsed
   const calls: [string, WsListenerOptions][] = [];
   const fake = (engine: "native" | "codec"): StartWsListener => (opts) => {
     calls.push([engine, opts]);
-    return Promise.resolve({ engine, port: 4443, close: () => Promise.resolve() });
+    return Promise.resolve({
+      engine,
+      port: 4443,
+      stopAccepting() {},
+      close: () => Promise.resolve(),
+    });
   };
   const engines = { native: fake("native"), codec: fake("codec") };
   const hooks = { onClient: () => ({ receive() {}, transportClosed() {} }) };
