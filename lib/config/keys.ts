@@ -538,3 +538,192 @@ export const NESTED_BLOCKS: readonly BlockSpec[] = [
   LEAFNODE_AUTH,
   LEAFNODE_USER,
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Keys inside blocks refused as a whole: never read here (the block is refused first), listed so
+// the table covers every key the reference knows. Not tied to code until their block is
+// implemented; then the block moves into NESTED_BLOCKS and its parser switches on it.
+
+const IN_REFUSED = "inside a block that is refused as a whole";
+
+function inRefused(reload: Reload, ...aliases: string[]): KeyEntry {
+  return { aliases, status: "refused", why: IN_REFUSED, reload };
+}
+
+const CLUSTER_FIELD = yes("Cluster");
+const CLUSTER_FIXED = partly(
+  "`config reload not supported for cluster host` / `cluster port`",
+  "Cluster",
+);
+
+/** `cluster { ... }` (parseCluster). */
+export const CLUSTER = block("cluster", {
+  name: inRefused(CLUSTER_FIELD),
+  listen: inRefused(CLUSTER_FIXED),
+  port: inRefused(CLUSTER_FIXED),
+  host: inRefused(CLUSTER_FIXED, "net"),
+  authorization: inRefused(CLUSTER_FIELD),
+  routes: inRefused(yes("Routes")),
+  tls: inRefused(CLUSTER_FIELD),
+  cluster_advertise: inRefused(CLUSTER_FIELD, "advertise"),
+  no_advertise: inRefused(CLUSTER_FIELD),
+  connect_retries: inRefused(CLUSTER_FIELD),
+  permissions: inRefused(CLUSTER_FIELD),
+});
+
+const GW = no("Gateway");
+
+/** `gateway { ... }` (parseGateway). */
+export const GATEWAY = block("gateway", {
+  name: inRefused(GW),
+  listen: inRefused(GW),
+  port: inRefused(GW),
+  host: inRefused(GW, "net"),
+  authorization: inRefused(GW),
+  tls: inRefused(GW),
+  advertise: inRefused(GW),
+  connect_retries: inRefused(GW),
+  gateways: inRefused(GW),
+  reject_unknown: inRefused(GW, "reject_unknown_cluster"),
+});
+
+/** One entry of `gateway { gateways: [...] }` (parseGateways). */
+export const GATEWAY_REMOTE = block("gateway gateways", {
+  name: inRefused(GW),
+  tls: inRefused(GW),
+  url: inRefused(GW),
+  urls: inRefused(GW),
+});
+
+const JS_LIMITS = partly(
+  "limit changes fail (`config reload not supported for jetstream max memory and store`)",
+  "JetStreamMaxMemory",
+  "JetStreamMaxStore",
+);
+
+/** `jetstream { ... }` (parseJetStream). */
+export const JETSTREAM = block("jetstream", {
+  enabled: inRefused(yes("JetStream"), "enable"),
+  disabled: inRefused(yes("JetStream"), "disable"),
+  store: inRefused(
+    partly("`config reload not supported for jetstream storage directory`", "StoreDir"),
+    "store_dir",
+    "storedir",
+  ),
+  max_memory_store: inRefused(JS_LIMITS, "max_mem_store", "max_mem"),
+  max_file_store: inRefused(JS_LIMITS, "max_file"),
+  domain: inRefused(no("JetStreamDomain")),
+  key: inRefused(no("JetStreamKey"), "ek", "encryption_key"),
+  cipher: inRefused(no("JetStreamCipher")),
+  extension_hint: inRefused(no("JetStreamExtHint")),
+  limits: inRefused(no("JetStreamLimits")),
+  unique_tag: inRefused(no("JetStreamUniqueTag")),
+  max_outstanding_catchup: inRefused(no("JetStreamMaxCatchup")),
+});
+
+/** `jetstream { limits { ... } }` (parseJetStreamLimits). */
+export const JETSTREAM_LIMITS = block("jetstream limits", {
+  max_ack_pending: inRefused(no("JetStreamLimits")),
+  max_ha_assets: inRefused(no("JetStreamLimits")),
+  max_request_batch: inRefused(no("JetStreamLimits")),
+  duplicate_window: inRefused(no("JetStreamLimits")),
+});
+
+const MQTT_FIXED = no("MQTT");
+const MQTT_RELOADS = yes("MQTT");
+
+/** `mqtt { ... }` (parseMQTT). */
+export const MQTT = block("mqtt", {
+  listen: inRefused(MQTT_FIXED),
+  port: inRefused(MQTT_FIXED),
+  host: inRefused(MQTT_FIXED, "net"),
+  tls: inRefused(MQTT_FIXED),
+  authorization: inRefused(MQTT_FIXED, "authentication"),
+  no_auth_user: inRefused(MQTT_FIXED),
+  ack_wait: inRefused(MQTT_RELOADS, "ackwait"),
+  max_ack_pending: inRefused(MQTT_RELOADS, "max_pending", "max_inflight"),
+  js_domain: inRefused(MQTT_FIXED),
+  stream_replicas: inRefused(MQTT_RELOADS),
+  consumer_replicas: inRefused(MQTT_RELOADS),
+  consumer_memory_storage: inRefused(MQTT_RELOADS),
+  consumer_inactive_threshold: inRefused(MQTT_RELOADS, "consumer_auto_cleanup"),
+});
+
+const REMOTE = partly("fails unless the remotes are unchanged", "LeafNode");
+
+/** One entry of `leafnodes { remotes: [...] }` (parseRemoteLeafNodes). */
+export const LEAFNODE_REMOTE = block("leafnodes remotes", {
+  no_randomize: inRefused(REMOTE, "dont_randomize"),
+  url: inRefused(REMOTE, "urls"),
+  account: inRefused(REMOTE, "local"),
+  creds: inRefused(REMOTE, "credentials"),
+  tls: inRefused(REMOTE),
+  hub: inRefused(REMOTE),
+  deny_imports: inRefused(REMOTE, "deny_import"),
+  deny_exports: inRefused(REMOTE, "deny_export"),
+  ws_compress: inRefused(
+    REMOTE,
+    "ws_compression",
+    "websocket_compress",
+    "websocket_compression",
+  ),
+  ws_no_masking: inRefused(REMOTE, "websocket_no_masking"),
+  jetstream_cluster_migrate: inRefused(REMOTE, "js_cluster_migrate"),
+});
+
+const RESOLVER = yes("AccountResolver");
+
+/** `resolver { ... }` as a map (the directory resolvers). */
+export const RESOLVER_DIR = block("resolver", {
+  dir: inRefused(RESOLVER),
+  type: inRefused(RESOLVER),
+  allow_delete: inRefused(RESOLVER),
+  limit: inRefused(RESOLVER),
+  ttl: inRefused(RESOLVER),
+  interval: inRefused(RESOLVER),
+  timeout: inRefused(RESOLVER),
+});
+
+/** `ocsp { ... }` as a map. */
+export const OCSP = block("ocsp", {
+  mode: inRefused(yes("OCSPConfig")),
+  urls: inRefused(yes("OCSPConfig")),
+  url: inRefused(yes("OCSPConfig")),
+});
+
+/** `accounts { <name> { jetstream { ... } } }` (parseJetStreamForAccount). */
+export const ACCOUNT_JETSTREAM = block("accounts <name> jetstream", {
+  enabled: inRefused(ACCOUNTS, "enable"),
+  disabled: inRefused(ACCOUNTS, "disable"),
+  max_memory: inRefused(ACCOUNTS, "max_mem", "mem", "memory"),
+  max_store: inRefused(ACCOUNTS, "max_file", "max_disk", "store", "disk"),
+  max_streams: inRefused(ACCOUNTS, "streams"),
+  max_consumers: inRefused(ACCOUNTS, "consumers"),
+  max_bytes_required: inRefused(ACCOUNTS, "max_stream_bytes", "max_bytes"),
+  mem_max_stream_bytes: inRefused(ACCOUNTS, "memory_max_stream_bytes"),
+  disk_max_stream_bytes: inRefused(ACCOUNTS, "store_max_stream_bytes"),
+  max_ack_pending: inRefused(ACCOUNTS),
+});
+
+/** `accounts { <name> { limits { ... } } }` (parseAccountLimits). */
+export const ACCOUNT_LIMITS = block("accounts <name> limits", {
+  max_connections: inRefused(ACCOUNTS, "max_conn"),
+  max_subscriptions: inRefused(ACCOUNTS, "max_subs"),
+  max_payload: inRefused(ACCOUNTS, "max_pay"),
+  max_leafnodes: inRefused(ACCOUNTS, "max_leafs"),
+});
+
+/** The keys inside blocks refused as a whole, with the table row that refuses the block. */
+export const REFUSED_BLOCKS: readonly { spec: BlockSpec; refusedAt: string }[] = [
+  { spec: CLUSTER, refusedAt: "cluster" },
+  { spec: GATEWAY, refusedAt: "gateway" },
+  { spec: GATEWAY_REMOTE, refusedAt: "gateway" },
+  { spec: JETSTREAM, refusedAt: "jetstream" },
+  { spec: JETSTREAM_LIMITS, refusedAt: "jetstream" },
+  { spec: MQTT, refusedAt: "mqtt" },
+  { spec: LEAFNODE_REMOTE, refusedAt: "leafnodes remotes" },
+  { spec: RESOLVER_DIR, refusedAt: "resolver" },
+  { spec: OCSP, refusedAt: "ocsp" },
+  { spec: ACCOUNT_JETSTREAM, refusedAt: "accounts <name> jetstream" },
+  { spec: ACCOUNT_LIMITS, refusedAt: "accounts <name> limits" },
+];

@@ -158,3 +158,29 @@ Deno.test("keys: the table is well formed (lower case, unique spellings, reload 
   }
   deepStrictEqual(K.NESTED_BLOCKS.length, NESTED.length, "every nested block is tested here");
 });
+
+Deno.test("keys: keys inside refused blocks are listed, each block refused by a table row", () => {
+  const specs = [K.TOP_LEVEL, ...K.NESTED_BLOCKS];
+  for (const { spec, refusedAt } of K.REFUSED_BLOCKS) {
+    const cut = refusedAt.lastIndexOf(" ");
+    const parentPath = cut < 0 ? "" : refusedAt.slice(0, cut);
+    const key = refusedAt.slice(cut + 1);
+    const parent = specs.find((s) => s.path === parentPath);
+    ok(parent, `${spec.path}: no block ${parentPath}`);
+    const row = (parent.keys as Record<string, K.KeyEntry>)[key];
+    deepStrictEqual(row?.status, "refused", `${spec.path}: ${refusedAt} is not refused`);
+    const spellings = spec.candidates;
+    deepStrictEqual(new Set(spellings).size, spellings.length, `${spec.path}: duplicate spelling`);
+    for (const [k, e] of Object.entries(spec.keys)) {
+      deepStrictEqual(e.status, "refused", `${spec.path} ${k}`);
+      ok(e.reload.fields.length > 0, `${spec.path} ${k}: no reference field`);
+    }
+    if (parentPath === "") {
+      // The whole block is refused at its key, whatever is inside.
+      for (const k of spellings) {
+        const r = optionsFromText(`${key} { ${k}: 1 }`, { file: "/tmp/keys_test.conf" });
+        deepStrictEqual(r.errors.map((e) => e.message), [`${key}: not supported yet`]);
+      }
+    }
+  }
+});
