@@ -15,15 +15,8 @@ import {
   subjectIsLiteral,
 } from "../subjects.ts";
 import { addUsers, applyDefaultPermissions, parseUsers, userNames } from "./authorization.ts";
-import {
-  type BuildContext,
-  GLOBAL_ACCOUNT,
-  goPercentQ,
-  goType,
-  goValue,
-  refuseKey,
-  type TopLevelHandlers,
-} from "./context.ts";
+import { type BuildContext, GLOBAL_ACCOUNT, refuseKey, type TopLevelHandlers } from "./context.ts";
+import { goPercentQ, goType, goValue } from "./go_values.ts";
 import { parsePermissions } from "./permissions.ts";
 
 interface ExportDef {

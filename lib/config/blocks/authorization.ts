@@ -8,7 +8,8 @@ import { goQuote, goQuoteList } from "../gofmt.ts";
 import { AUTHORIZATION, USER } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
 import { isValidPublicKey, PREFIX_USER } from "../subjects.ts";
-import { type BuildContext, GLOBAL_ACCOUNT, goValue, type TopLevelHandlers } from "./context.ts";
+import { type BuildContext, GLOBAL_ACCOUNT, type TopLevelHandlers } from "./context.ts";
+import { goValue } from "./go_values.ts";
 import { parsePermissions } from "./permissions.ts";
 
 const CONNECTION_TYPES = new Set<string>([

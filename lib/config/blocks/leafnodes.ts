@@ -6,7 +6,8 @@ import { goQuote } from "../gofmt.ts";
 import { LEAFNODE_AUTH, LEAFNODE_USER, LEAFNODES } from "../keys.ts";
 import type { LeafNodeAuthOptions, LeafNodeUser } from "../options.ts";
 import type { ConfigNode } from "../parser.ts";
-import { type BuildContext, goType, goValue, type TopLevelHandlers } from "./context.ts";
+import type { BuildContext, TopLevelHandlers } from "./context.ts";
+import { goType, goValue } from "./go_values.ts";
 import { parseTls } from "./tls.ts";
 
 /** The top-level keys of this module. */

@@ -4,7 +4,8 @@ import { goQuote, parseGoDuration } from "../gofmt.ts";
 import { ALLOW_RESPONSES, PERMISSIONS, SUBJECT_PERMISSION } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
 import { isValidSubject } from "../subjects.ts";
-import { type BuildContext, goType, goValue, nsToMs } from "./context.ts";
+import { type BuildContext, nsToMs } from "./context.ts";
+import { goType, goValue } from "./go_values.ts";
 
 const unknownPermission = (key: string) => `Unknown field ${goQuote(key)} parsing permissions`;
 const unknownAllowDeny = (key: string) =>

@@ -3,12 +3,12 @@ import { formatGoDuration, parseGoDuration } from "../gofmt.ts";
 import type { ConfigNode } from "../parser.ts";
 import {
   type BuildContext,
-  goType,
   nsToMs,
   refuseKey,
   type TopLevelHandler,
   type TopLevelHandlers,
 } from "./context.ts";
+import { goType } from "./go_values.ts";
 
 type Setter<T> = (ctx: BuildContext, v: T) => void;
 

@@ -3,7 +3,8 @@ import type { SimpleAuth } from "../../auth/types.ts";
 import { goQuote, parseGoDuration } from "../gofmt.ts";
 import { WEBSOCKET, WEBSOCKET_AUTH } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
-import { type BuildContext, goType, nsToMs, type TopLevelHandlers } from "./context.ts";
+import { type BuildContext, nsToMs, type TopLevelHandlers } from "./context.ts";
+import { goType } from "./go_values.ts";
 import { parseTls } from "./tls.ts";
 
 /** The top-level keys of this module. */
