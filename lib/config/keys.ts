@@ -727,3 +727,23 @@ export const REFUSED_BLOCKS: readonly { spec: BlockSpec; refusedAt: string }[] =
   { spec: ACCOUNT_JETSTREAM, refusedAt: "accounts <name> jetstream" },
   { spec: ACCOUNT_LIMITS, refusedAt: "accounts <name> limits" },
 ];
+
+/** One row of the key table, flattened (for the README key table and config reload). */
+export interface KeyRow extends KeyEntry {
+  /** Block path ("" = top level). */
+  readonly path: string;
+  /** Canonical key. */
+  readonly key: string;
+}
+
+/** Every row of the table: the top level, the blocks read here, then those refused whole. */
+export function allKeyRows(): KeyRow[] {
+  const specs = [TOP_LEVEL, ...NESTED_BLOCKS, ...REFUSED_BLOCKS.map((b) => b.spec)];
+  return specs.flatMap((spec) =>
+    Object.entries(spec.keys as Record<string, KeyEntry>).map(([key, e]) => ({
+      ...e,
+      path: spec.path,
+      key,
+    }))
+  );
+}

@@ -184,3 +184,13 @@ Deno.test("keys: keys inside refused blocks are listed, each block refused by a 
     }
   }
 });
+
+Deno.test("keys: allKeyRows flattens every block once", () => {
+  const rows = K.allKeyRows();
+  const ids = rows.map((r) => `${r.path} ${r.key}`);
+  deepStrictEqual(new Set(ids).size, ids.length);
+  ok(ids.includes(" websocket") && ids.includes("websocket compress"));
+  ok(ids.includes("cluster routes") && ids.includes("accounts <name> limits max_payload"));
+  const top = rows.filter((r) => r.path === "");
+  deepStrictEqual(top.length, Object.keys(K.TOP_LEVEL.keys).length);
+});
