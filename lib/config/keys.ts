@@ -142,7 +142,7 @@ export const TOP_LEVEL = block("", {
     "top",
     ignored(
       no("NoSublistCache"),
-      "the match cache is always on; only `false` is what happens",
+      "the match cache is always on; type-checked, then accepted with a warning",
       "no_sublist_cache",
     ),
   ),
