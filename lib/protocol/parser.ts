@@ -1,8 +1,10 @@
 /**
- * Byte-level parser for the NATS client protocol. It survives any split of the input (one byte
- * at a time works): partial control lines and payloads are carried over between calls.
- * Payloads are never converted to strings; arguments are handed out as byte views that are only
- * valid during the handler call.
+ * Byte-level parser for the NATS protocol, one state machine for every connection kind: what
+ * differs per kind (client, leafnode, later route) is the {@link OpTable} it is built with, the
+ * ops and what each does. It survives any split of the input (one byte at a time works):
+ * partial control lines and payloads are carried over between calls. Payloads are never
+ * converted to strings; arguments are handed out as byte views that are only valid during the
+ * handler call.
  */
 import { tokenString } from "./bytes.ts";
 import { Closed, Err } from "./errors.ts";
@@ -11,26 +13,6 @@ const CR = 13;
 const LF = 10;
 const SPACE = 32;
 const TAB = 9;
-
-/** Client operations, in the reference's spelling (matched case-insensitively). */
-const OPS = [
-  "PUB",
-  "HPUB",
-  "SUB",
-  "UNSUB",
-  "PING",
-  "PONG",
-  "CONNECT",
-  "INFO",
-  "+OK",
-  "-ERR",
-] as const;
-type Op = typeof OPS[number];
-
-/** Ops that need at least one space or tab before their arguments. */
-const NEEDS_SPACE = new Set<Op>(["PUB", "HPUB", "SUB", "UNSUB", "-ERR"]);
-/** Ops whose remaining line is ignored. */
-const NO_ARGS = new Set<Op>(["PING", "PONG", "+OK"]);
 
 const enum State {
   Start,
@@ -42,11 +24,16 @@ const enum State {
   Closed,
 }
 
-/** What the parser reports. Byte views are valid only for the duration of the call. */
-export interface ParserHandler {
+/** What every connection kind's handler gives the parser. */
+export interface OpHandler {
   /** A non-CONNECT op arrived first while auth is pending; return true to let it through. */
   onOpBeforeConnect(): boolean;
-  onConnect(json: Uint8Array): void;
+  /** A fatal protocol error: send `err` (when not null) and close with `reason`. */
+  onFatal(err: string | null, reason: string): void;
+}
+
+/** The handler of the built-in PUB/HPUB ops (the hot path, parsed without allocations). */
+export interface PubHandler extends OpHandler {
   /** Called at argument time when `pedantic` is set, before the payload is read. */
   onPubSubject(subject: Uint8Array): void;
   /**
@@ -62,15 +49,39 @@ export interface ParserHandler {
     size: Uint8Array,
     msg: Uint8Array,
   ): void;
-  onSub(subject: Uint8Array, queue: Uint8Array | null, sid: Uint8Array): void;
-  onUnsub(sid: Uint8Array, max: number): void;
-  onPing(): void;
-  onPong(): void;
-  onInfo(json: Uint8Array): void;
-  /** The peer sent `-ERR`: the reference closes the connection without a reply. */
-  onPeerError(text: Uint8Array): void;
-  /** A fatal protocol error: send `err` (when not null) and close with `reason`. */
-  onFatal(err: string | null, reason: string): void;
+}
+
+/**
+ * How one op is read, in the reference's spelling (matched case-insensitively):
+ * - `none`: the rest of the line is ignored; `run` gets an empty view at the line's end.
+ * - `line`: `run` gets the control line's arguments.
+ * - `payload`: `size` reads the arguments and returns the payload size (it must copy what it
+ *   keeps: the view dies with the call), then `body` gets the payload without its CRLF.
+ * - `pub` / `hpub`: the built-in PUB/HPUB reader; the handler must be a {@link PubHandler}.
+ * `run` and `size` return false / a negative size for a protocol violation (closed silently).
+ */
+export type OpSpec<H> =
+  | {
+    readonly name: string;
+    readonly kind: "none" | "line";
+    /** At least one space or tab must follow the name. */
+    readonly needsSpace?: boolean;
+    /** The connection is closed after the op (e.g. `-ERR` from the peer). */
+    readonly closes?: boolean;
+    readonly run?: (h: H, arg: Uint8Array) => boolean;
+  }
+  | {
+    readonly name: string;
+    readonly kind: "payload";
+    readonly size: (h: H, arg: Uint8Array) => number;
+    readonly body: (h: H, payload: Uint8Array) => void;
+  }
+  | { readonly name: "PUB" | "HPUB"; readonly kind: "pub" | "hpub" };
+
+/** The op set of one connection kind. */
+export interface OpTable<H> {
+  /** The ops, any order (names are unique). */
+  readonly ops: readonly OpSpec<H>[];
 }
 
 /** Limits the parser enforces itself. */
@@ -125,18 +136,27 @@ function intern(prev: Uint8Array, buf: Uint8Array, start: number, end: number): 
   return buf.slice(start, end);
 }
 
+const EMPTY = new Uint8Array(0);
+
+function needsSpace<H>(op: OpSpec<H>): boolean {
+  return op.kind === "line" || op.kind === "none" ? op.needsSpace === true : true;
+}
+
 function upper(b: number): number {
   return b >= 97 && b <= 122 ? b - 32 : b;
 }
 
-/** The client protocol state machine over bytes. */
-export class Parser {
+/** The protocol state machine over bytes, for the op set of one connection kind. */
+export class Parser<H extends OpHandler = OpHandler> {
   readonly limits: ParserLimits;
   /** Set by the handler to stop after the current op (e.g. while auth runs). */
   paused = false;
   private state = State.Start;
-  private op: Op | null = null;
+  private op: OpSpec<H> | null = null;
   private opName = "";
+  private readonly ops: readonly OpSpec<H>[];
+  /** The PUB op when the table has it (the fast path at the start of a line). */
+  private readonly pubOp: OpSpec<H> | null;
   /** Carried-over control line bytes when a line spans reads (null when not split). */
   private argBuf: Uint8Array | null = null;
   private argLen = 0;
@@ -162,8 +182,10 @@ export class Parser {
   private subjectText = "";
   private lastSize: Uint8Array = new Uint8Array(0);
 
-  constructor(private readonly handler: ParserHandler, limits: ParserLimits) {
+  constructor(private readonly handler: H, limits: ParserLimits, table: OpTable<H>) {
     this.limits = limits;
+    this.ops = table.ops;
+    this.pubOp = table.ops.find((o) => o.kind === "pub") ?? null;
   }
 
   /** Feeds bytes; returns how many were consumed (less than all only when paused or closed). */
@@ -195,10 +217,11 @@ export class Parser {
           }
           // Fast path for the hot op.
           if (
-            (b === 80 || b === 112) && i + 3 < n && upper(buf[i + 1]) === 85 &&
-            upper(buf[i + 2]) === 66 && (buf[i + 3] === SPACE || buf[i + 3] === TAB)
+            (b === 80 || b === 112) && this.pubOp !== null && i + 3 < n &&
+            upper(buf[i + 1]) === 85 && upper(buf[i + 2]) === 66 &&
+            (buf[i + 3] === SPACE || buf[i + 3] === TAB)
           ) {
-            this.op = "PUB";
+            this.op = this.pubOp;
             this.state = State.OpSpace;
             i += 4;
             continue;
@@ -210,23 +233,23 @@ export class Parser {
         }
         case State.OpName: {
           const c = String.fromCharCode(upper(buf[i]));
-          if (this.op !== null && this.opName === this.op) {
+          if (this.op !== null && this.opName === this.op.name) {
             // The op name is complete; what follows decides.
             const op = this.op;
             const b = buf[i];
-            if (NO_ARGS.has(op)) {
+            if (op.kind === "none") {
               this.state = State.SkipLine;
               continue;
             }
-            if (NEEDS_SPACE.has(op) && b !== SPACE && b !== TAB) return this.parseErr(n);
+            if (needsSpace(op) && b !== SPACE && b !== TAB) return this.parseErr(n);
             this.state = State.OpSpace;
             continue;
           }
           const name = this.opName + c;
-          const match = OPS.find((o) => o.startsWith(name));
+          const match = this.ops.find((o) => o.name.startsWith(name));
           if (match === undefined) return this.parseErr(n);
           this.opName = name;
-          if (match === name) this.op = match;
+          if (match.name === name) this.op = match;
           i++;
           continue;
         }
@@ -250,8 +273,10 @@ export class Parser {
           if (j < 0) return n;
           i = j + 1;
           this.state = State.Start;
-          if (this.op === "PING") this.handler.onPing();
-          else if (this.op === "PONG") this.handler.onPong();
+          const op = this.op;
+          if (op !== null && op.kind === "none" && op.run !== undefined) {
+            op.run(this.handler, EMPTY);
+          }
           continue;
         }
         case State.Arg: {
@@ -280,10 +305,10 @@ export class Parser {
             return this.fatal(Err.maxControlLine, Closed.maxControlLine, n);
           }
           this.state = State.Start;
-          const op = this.op;
-          const ok = op === "PUB" || op === "HPUB"
-            ? this.pubArgs(src, s, e, op === "HPUB")
-            : this.dispatchArg(src.subarray(s, e));
+          const op = this.op!;
+          const ok = op.kind === "pub" || op.kind === "hpub"
+            ? this.pubArgs(src, s, e, op.kind === "hpub")
+            : this.dispatchArg(op, src.subarray(s, e));
           if (!ok) return n;
           continue;
         }
@@ -294,14 +319,7 @@ export class Parser {
             const msg = buf.subarray(i, i + this.size);
             i += total;
             this.state = State.Start;
-            this.handler.onMsg(
-              this.subjectText,
-              this.subject,
-              this.reply,
-              this.hdrLen,
-              this.sizeTok,
-              msg,
-            );
+            this.payloadDone(msg);
             continue;
           }
           if (this.msgBuf === null) {
@@ -320,14 +338,7 @@ export class Parser {
             const msg = this.msgBuf.subarray(0, this.size);
             this.msgBuf = null;
             this.state = State.Start;
-            this.handler.onMsg(
-              this.subjectText,
-              this.subject,
-              this.reply,
-              this.hdrLen,
-              this.sizeTok,
-              msg,
-            );
+            this.payloadDone(msg);
           }
           continue;
         }
@@ -355,34 +366,48 @@ export class Parser {
   }
 
   /** Handles a complete control line. Returns false when the connection must stop. */
-  private dispatchArg(arg: Uint8Array): boolean {
-    switch (this.op) {
-      case "SUB": {
-        const a = splitArgs(arg, true);
-        if (a.length !== 2 && a.length !== 3) return this.silentClose();
-        if (a.length === 2) this.handler.onSub(a[0], null, a[1]);
-        else this.handler.onSub(a[0], a[1], a[2]);
-        return !this.closed;
-      }
-      case "UNSUB": {
-        const a = splitArgs(arg, true);
-        if (a.length !== 1 && a.length !== 2) return this.silentClose();
-        this.handler.onUnsub(a[0], a.length === 2 ? parseSize(a[1]) : -1);
-        return !this.closed;
-      }
-      case "CONNECT":
-        this.handler.onConnect(arg);
-        return !this.closed;
-      case "INFO":
-        this.handler.onInfo(arg);
-        return !this.closed;
-      case "-ERR":
-        this.handler.onPeerError(arg);
-        this.state = State.Closed;
-        return false;
-      default:
-        return this.silentClose();
+  private dispatchArg(op: OpSpec<H>, arg: Uint8Array): boolean {
+    if (op.kind === "payload") {
+      const size = op.size(this.handler, arg);
+      if (this.closed) return false;
+      if (size < 0) return this.silentClose();
+      return this.expectPayload(size);
     }
+    if (op.kind !== "line" || op.run === undefined) return this.silentClose();
+    if (!op.run(this.handler, arg)) return this.silentClose();
+    if (op.closes) {
+      this.state = State.Closed;
+      return false;
+    }
+    return !this.closed;
+  }
+
+  /** A complete payload of the current op. */
+  private payloadDone(msg: Uint8Array): void {
+    const op = this.op!;
+    if (op.kind === "payload") op.body(this.handler, msg);
+    else {
+      (this.handler as unknown as PubHandler).onMsg(
+        this.subjectText,
+        this.subject,
+        this.reply,
+        this.hdrLen,
+        this.sizeTok,
+        msg,
+      );
+    }
+  }
+
+  /** Reads a payload of `size` bytes next (limits checked). */
+  private expectPayload(size: number): boolean {
+    if (this.limits.maxPayload >= 0 && size > this.limits.maxPayload) {
+      this.fatal(Err.maxPayload, Closed.maxPayload, 0);
+      return false;
+    }
+    this.size = size;
+    this.state = State.Payload;
+    this.msgBuf = null;
+    return true;
   }
 
   /** PUB/HPUB arguments in `arg[from, to)`. */
@@ -426,7 +451,7 @@ export class Parser {
       return false;
     }
     if (withHeaders && this.hdrLen > this.size) return this.silentClose();
-    if (this.limits.pedantic) this.handler.onPubSubject(this.subject);
+    if (this.limits.pedantic) (this.handler as unknown as PubHandler).onPubSubject(this.subject);
     this.state = State.Payload;
     this.msgBuf = null;
     return !this.closed;

@@ -18,7 +18,7 @@ import type {
 } from "../protocol/context.ts";
 import { Closed, Err } from "../protocol/errors.ts";
 import type { Transport } from "../protocol/transport.ts";
-import { AccountRegistry } from "./accounts.ts";
+import { AccountRegistry } from "../accounts/registry.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
 import {
   listenNet,

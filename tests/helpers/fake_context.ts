@@ -6,10 +6,9 @@ import { createPermissionChecker } from "../../lib/auth/permissions.ts";
 import type { Authenticator, Permissions } from "../../lib/auth/types.ts";
 import { defaultOptions, type ServerOptions } from "../../lib/config/options.ts";
 import { ClientConnection } from "../../lib/protocol/client.ts";
-import type { Account, PermissionChecker, ServerContext } from "../../lib/protocol/context.ts";
-import type { ClientSub } from "../../lib/protocol/subscription.ts";
+import { Account } from "../../lib/accounts/account.ts";
+import type { PermissionChecker, ServerContext } from "../../lib/protocol/context.ts";
 import type { PeerInfo, Transport } from "../../lib/protocol/transport.ts";
-import { Sublist } from "../../lib/routing/sublist.ts";
 import { silentLogger } from "../../lib/server/log.ts";
 
 const decoder = new TextDecoder();
@@ -64,7 +63,7 @@ export function fakeContext(overrides: Partial<ServerOptions> = {}): ServerConte
     }),
     account(name) {
       let a = accounts.get(name);
-      if (!a) accounts.set(name, a = { name, sublist: new Sublist<ClientSub>(), links: null });
+      if (!a) accounts.set(name, a = new Account(name));
       return a;
     },
     permissionChecker(p: Permissions): PermissionChecker {

@@ -9,11 +9,12 @@ import type { ServerContext } from "../../lib/protocol/context.ts";
 import {
   AccountRegistry,
   clientInfoJson,
+  existingLinks,
   getHeader,
   setHeader,
   subjectsCollide,
   Transform,
-} from "../../lib/server/accounts.ts";
+} from "../../lib/accounts/mod.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   fakeClient,
@@ -137,8 +138,8 @@ function world(responseThresholdMs?: number) {
     client.receive(enc.encode(`CONNECT {"verbose":false,"user":"${user}"}\r\n${ops.join("")}`));
     return { client, t };
   };
-  const responses = () => reg.get("A").links!.responses.size;
-  const pending = () => reg.get("B").links!.reverse.size;
+  const responses = () => existingLinks(reg.get("A"))!.responses.size;
+  const pending = () => existingLinks(reg.get("B"))!.reverse.size;
   return { reg, join, responses, pending };
 }
 

@@ -1,0 +1,43 @@
+/**
+ * The one import/export authorisation check (nats-server 2.9.10 `accounts.go`
+ * checkStreamExportApproved / checkServiceExportApproved), used by the config checks at load
+ * time and by the account registry when an import is added.
+ *
+ * @module
+ */
+import { isValidSubject, subjectIsSubsetOf } from "../routing/subject.ts";
+
+/**
+ * Who may import an export: the approved account names, or null/undefined for everyone.
+ */
+export type ExportApproval = ReadonlySet<string> | readonly string[] | null | undefined;
+
+/**
+ * Whether `importer` may import `subject` from an account whose exports of one kind (streams
+ * or services) are `exports` (exported subject → approval, in definition order). An exact
+ * export decides first, then the first wildcard export covering `subject`.
+ *
+ * @example
+ * ```ts
+ * const exports = new Map([["svc.>", ["B"]]]);
+ * importAuthorized(exports, "B", "svc.time"); // true
+ * importAuthorized(exports, "C", "svc.time"); // false
+ * ```
+ */
+export function importAuthorized(
+  exports: ReadonlyMap<string, ExportApproval>,
+  importer: string,
+  subject: string,
+): boolean {
+  if (exports.size === 0 || !isValidSubject(subject)) return false;
+  if (exports.has(subject)) return approves(exports.get(subject), importer);
+  for (const [exported, approval] of exports) {
+    if (subjectIsSubsetOf(subject, exported)) return approves(approval, importer);
+  }
+  return false;
+}
+
+function approves(approval: ExportApproval, importer: string): boolean {
+  if (approval === null || approval === undefined) return true;
+  return "has" in approval ? approval.has(importer) : approval.includes(importer);
+}

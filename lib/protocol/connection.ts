@@ -1,0 +1,387 @@
+/**
+ * The connection core every connection kind shares: INFO, the auth timer, PING/PONG with the
+ * round-trip estimate and stale detection, the outbound buffer with its write deadline, and
+ * close with a reason. What a kind's ops do lives in its subclass (the client in `client.ts`;
+ * leafnodes and routes next), with the op table its parser is built with.
+ * Transport-agnostic: TCP and WebSocket connections are the same here.
+ *
+ * @module
+ */
+import type { ConnKind, Origin } from "../routing/message.ts";
+import { encoder } from "./bytes.ts";
+import type { Account, ServerContext } from "./context.ts";
+import { Closed, Err } from "./errors.ts";
+import { infoLine } from "./info.ts";
+import { Outbound } from "./outbound.ts";
+import { type OpHandler, type OpTable, Parser, type ParserLimits } from "./parser.ts";
+import type { Transport } from "./transport.ts";
+
+const PING = encoder.encode("PING\r\n");
+const PONG = encoder.encode("PONG\r\n");
+
+/** The first server PING comes at most this soon after CONNECT (the reference's 2s). */
+const FIRST_PING_MS = 2000;
+/** The reference re-measures the round trip with a PING at least this often (1h). */
+const RTT_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Per-connection counters (for monitoring). */
+export interface ConnectionStats {
+  /** Messages received from the peer. */
+  inMsgs: number;
+  /** Messages sent to the peer. */
+  outMsgs: number;
+  /** Payload bytes received. */
+  inBytes: number;
+  /** Payload bytes sent. */
+  outBytes: number;
+}
+
+/** Parser limits that follow the server's current options (reload swaps them). */
+class LiveLimits implements ParserLimits {
+  headers = false;
+  pedantic = false;
+  awaitingConnect = false;
+  constructor(private readonly ctx: ServerContext) {}
+  get maxControlLine(): number {
+    return this.ctx.options.maxControlLine;
+  }
+  get maxPayload(): number {
+    return this.ctx.options.maxPayload;
+  }
+}
+
+/** One connection of any kind: the lifecycle around the kind's ops. */
+export abstract class Connection implements OpHandler, Origin {
+  /** The reference's connection kind (what loop and hub/spoke rules read). */
+  abstract readonly kind: ConnKind;
+  /** The connection id. */
+  readonly cid: number;
+  /** The byte pipe to the peer. */
+  readonly transport: Transport;
+  /** When the connection was accepted. */
+  readonly startedAt = new Date();
+  /** Message counters. */
+  readonly stats: ConnectionStats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0 };
+  /** The account the connection is bound to. */
+  account: Account;
+  /** Why the connection closed (the reference's closed-state text), once it did. */
+  closeReason?: string;
+  /**
+   * Round-trip estimate in ns (the reference's `c.rtt`): accept→CONNECT at first, then each
+   * server PING→PONG. Sent to service exporters in the `Nats-Request-Info` header.
+   */
+  rttNs = 0;
+  protected readonly ctx: ServerContext;
+  protected readonly parser: Parser<OpHandler>;
+  protected readonly out: Outbound;
+  /** -V: trace protocol ops (checked before building any trace text). */
+  protected readonly tracing: boolean;
+  /** Extra log prefix tag (a client's `vVERSION:LANG:NAME`), empty when none. */
+  protected tag = "";
+  protected closed = false;
+  private authTimer?: ReturnType<typeof setTimeout>;
+  private pingTimer?: ReturnType<typeof setTimeout>;
+  private pingsOut = 0;
+  private pingSentAt = 0;
+  /** When the last server PING (an RTT measurement) was sent; 0 = never. */
+  private rttStartedAt = 0;
+  private readonly acceptedAt = performance.now();
+  protected lastActivity = performance.now();
+  /** Set when a message or subscription op arrived since the last read (cheaper than a clock). */
+  protected msgActivity = false;
+  private lastPingIn = 0;
+  /** Input held back while the parser is paused (auth in progress). */
+  private held: Uint8Array | null = null;
+
+  protected constructor(
+    ctx: ServerContext,
+    transport: Transport,
+    cid: number,
+    table: OpTable<never>,
+  ) {
+    this.ctx = ctx;
+    this.cid = cid;
+    this.transport = transport;
+    this.account = ctx.account("$G");
+    this.tracing = ctx.log.traceEnabled;
+    this.parser = new Parser<OpHandler>(
+      this,
+      new LiveLimits(ctx),
+      table as unknown as OpTable<OpHandler>,
+    );
+    this.out = new Outbound({
+      write: (data) => transport.write(data),
+      onWriteError: () => this.close(Closed.writeError, false),
+    });
+  }
+
+  /** "Client", "Leafnode", ...: how log lines name this kind. */
+  protected abstract get label(): string;
+
+  /** The kind's INFO fields for this connection. */
+  protected abstract info(): Record<string, unknown>;
+
+  /** Whether the peer must authenticate (CONNECT first, within the auth timeout). */
+  protected abstract authEnforced(): boolean;
+
+  /** The auth timeout in ms. */
+  protected abstract authTimeoutMs(): number;
+
+  /** Releases the kind's state at close (subscriptions, interest). */
+  protected abstract released(): void;
+
+  /** `host:port - cid:N`, the reference's log prefix. */
+  toString(): string {
+    const p = this.transport.peer;
+    const host = p.hostname.includes(":") ? `[${p.hostname}]` : p.hostname;
+    const fwd = p.ws?.forwardedFor ? `${p.ws.forwardedFor}/` : "";
+    const tag = p.kind === "WEBSOCKET" ? "wid" : "cid";
+    return `${fwd}${host}:${p.port} - ${tag}:${this.cid}`;
+  }
+
+  /** Whether this connection is closed or closing. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Bytes waiting to be written. */
+  get pendingBytes(): number {
+    return this.out.pending;
+  }
+
+  /** When the connection was accepted (performance.now()); monitoring's `start`. */
+  get acceptedTime(): number {
+    return this.acceptedAt;
+  }
+
+  /**
+   * Last message or subscription activity, or CONNECT (performance.now()); monitoring's
+   * `last_activity`, as the reference updates it.
+   */
+  get lastActivityTime(): number {
+    return this.lastActivity;
+  }
+
+  /** When the in-flight write started (performance.now()), 0 when idle. */
+  get writeStartedAt(): number {
+    return this.out.writeStartedAt;
+  }
+
+  /** Sends INFO and starts the auth and ping timers. */
+  start(): void {
+    if (this.ctx.log.debugEnabled) this.ctx.log.debug(`${this} - ${this.label} connection created`);
+    this.out.push(encoder.encode(infoLine(this.info())));
+    if (this.authEnforced()) {
+      this.parser.limits.awaitingConnect = true;
+      this.authTimer = setTimeout(() => {
+        this.authTimer = undefined;
+        this.sendErr(Err.authTimeout);
+        this.close(Closed.authTimeout);
+      }, this.authTimeoutMs());
+    }
+    this.schedulePing(this.firstPingDelay());
+  }
+
+  /** Feeds bytes read from the transport. The bytes may be reused by the caller afterwards. */
+  receive(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.held) {
+      const merged = new Uint8Array(this.held.length + bytes.length);
+      merged.set(this.held);
+      merged.set(bytes, this.held.length);
+      this.held = merged;
+      if (merged.length > this.ctx.options.maxPending) this.close(Closed.readError, false);
+      return;
+    }
+    this.msgActivity = false;
+    const used = this.parser.parse(bytes);
+    if (this.msgActivity) this.lastActivity = performance.now();
+    if (used < bytes.length && !this.closed) this.held = bytes.slice(used);
+  }
+
+  /** The transport saw EOF or a read error. */
+  transportClosed(err?: unknown): void {
+    this.close(err ? Closed.readError : Closed.clientClosed, false);
+  }
+
+  /** Queues `-ERR '<text>'`. */
+  sendErr(text: string): void {
+    this.out.push(encoder.encode(`-ERR '${text}'\r\n`));
+    if (this.tracing) this.traceOut(`[-ERR '${text}']`);
+  }
+
+  /**
+   * Closes the connection with a reference closed-state reason. With `flush`, queued bytes
+   * (e.g. a final -ERR) are written first, bounded by the write deadline.
+   */
+  close(reason: string, flush = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    if (this.ctx.log.debugEnabled) {
+      this.ctx.log.debug(`${this.logPrefix()} - ${this.label} connection closed: ${reason}`);
+    }
+    // Ops pipelined behind the one that closed us (e.g. PING after a failed CONNECT) are not
+    // processed, as in the reference.
+    this.parser.paused = true;
+    this.stopAuthTimer();
+    clearTimeout(this.pingTimer);
+    // Before the subscriptions go: monitoring keeps them with the closed connection.
+    this.ctx.removeClient(this.cid);
+    this.released();
+    this.held = null;
+    const finish = () => {
+      this.out.close();
+      this.transport.close(reason);
+    };
+    if (!flush) return finish();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.ctx.options.writeDeadlineMs);
+    });
+    Promise.race([this.out.drained(), deadline]).then(() => {
+      clearTimeout(timer);
+      finish();
+    });
+  }
+
+  /** Called by the server's write-deadline sweep. */
+  writeDeadlineExceeded(): void {
+    this.ctx.stats.slowConsumers++;
+    this.ctx.log.info(`${this} - Slow Consumer Detected: WriteDeadline exceeded`);
+    this.close(Closed.slowConsumerDeadline, false);
+  }
+
+  // ---- ops every kind has ---------------------------------------------------------------------
+
+  /** A non-CONNECT op arrived first while auth is pending; by default that is a violation. */
+  onOpBeforeConnect(): boolean {
+    return false;
+  }
+
+  /** PING from the peer. */
+  onPing(): void {
+    if (this.tracing) this.traceIn("[PING]");
+    this.out.push(PONG);
+    if (this.tracing) this.traceOut("[PONG]");
+    this.lastPingIn = performance.now();
+  }
+
+  /** PONG from the peer: an answer to our PING (round trip measured). */
+  onPong(): void {
+    if (this.tracing) this.traceIn("[PONG]");
+    this.pingsOut = 0;
+    if (this.pingSentAt > 0) {
+      this.rttNs = elapsedNs(this.pingSentAt);
+      this.pingSentAt = 0;
+    }
+  }
+
+  /** The peer sent `-ERR`: the reference closes the connection without a reply. */
+  onPeerError(_text: Uint8Array): void {
+    this.close(Closed.parseError);
+  }
+
+  /** A fatal protocol error: send `err` (when not null) and close with `reason`. */
+  onFatal(err: string | null, reason: string): void {
+    if (err) this.sendErr(err);
+    this.close(reason);
+  }
+
+  // ---- for the kinds --------------------------------------------------------------------------
+
+  /** CONNECT arrived: the auth timer stops, the round trip so far is measured, pings re-armed. */
+  protected connectReceived(): void {
+    this.stopAuthTimer();
+    this.lastActivity = performance.now();
+    this.rttNs = elapsedNs(this.acceptedAt);
+    this.parser.limits.awaitingConnect = false;
+  }
+
+  /** Stops the auth timer (authenticated, or no auth needed after all). */
+  protected stopAuthTimer(): void {
+    if (this.authTimer !== undefined) {
+      clearTimeout(this.authTimer);
+      this.authTimer = undefined;
+    }
+  }
+
+  /** Re-arms the first (round-trip) PING after CONNECT. */
+  protected restartPings(): void {
+    this.schedulePing(this.firstPingDelay());
+  }
+
+  /** Stops reading until {@link resume} (e.g. while auth runs); input is held meanwhile. */
+  protected pause(): void {
+    this.parser.paused = true;
+  }
+
+  /** Continues with the input held while paused. */
+  protected resume(): void {
+    this.parser.paused = false;
+    const held = this.held;
+    this.held = null;
+    if (held && !this.closed) this.receive(held);
+  }
+
+  /** The log prefix, with the kind's tag (a client's `"vVERSION:LANG:NAME"`) once known. */
+  protected logPrefix(): string {
+    return this.tag ? `${this} - ${JSON.stringify(this.tag)}` : `${this}`;
+  }
+
+  /** A `<<-` trace line. */
+  protected traceIn(text: string): void {
+    this.ctx.log.trace(`${this.logPrefix()} - <<- ${text}`);
+  }
+
+  /** A `->>` trace line. */
+  protected traceOut(text: string): void {
+    this.ctx.log.trace(`${this.logPrefix()} - ->> ${text}`);
+  }
+
+  /** Outbound passed max_pending: cut as a slow consumer. */
+  protected slowConsumer(): void {
+    this.ctx.stats.slowConsumers++;
+    this.ctx.log.info(
+      `${this} - Slow Consumer Detected: MaxPending of ${this.ctx.options.maxPending} Exceeded`,
+    );
+    this.close(Closed.slowConsumerPending, false);
+  }
+
+  private firstPingDelay(): number {
+    const d = Math.min(this.ctx.options.pingIntervalMs, FIRST_PING_MS);
+    return d + Math.floor(Math.random() * (d / 5));
+  }
+
+  private schedulePing(ms: number): void {
+    clearTimeout(this.pingTimer);
+    if (this.closed) return;
+    this.pingTimer = setTimeout(() => this.pingTimerFired(), ms);
+  }
+
+  private pingTimerFired(): void {
+    if (this.closed) return;
+    const interval = this.ctx.options.pingIntervalMs;
+    const now = performance.now();
+    // Like the reference, a PING also measures the round trip: the first one always goes, and
+    // one goes at least hourly; otherwise recent activity makes it unnecessary.
+    const needRtt = this.rttStartedAt === 0 || now - this.rttStartedAt > RTT_INTERVAL_MS;
+    const active = now - this.lastActivity < interval || now - this.lastPingIn < interval;
+    if (needRtt || !active) {
+      if (this.pingsOut + 1 > this.ctx.options.pingMax) {
+        this.ctx.log.debug(`${this} - Stale ${this.label} Connection - Closing`);
+        this.sendErr(Err.staleConnection);
+        return this.close(Closed.staleConnection);
+      }
+      this.pingsOut++;
+      this.pingSentAt = this.rttStartedAt = now;
+      this.out.push(PING);
+    }
+    this.schedulePing(interval);
+  }
+}
+
+/** Nanoseconds since `since` (performance.now() ms), at least 1 (the reference's computeRTT). */
+function elapsedNs(since: number): number {
+  return Math.max(1, Math.round((performance.now() - since) * 1e6));
+}

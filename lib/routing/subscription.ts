@@ -1,0 +1,42 @@
+/**
+ * A subscription as stored in an account's sublist, and what delivery needs from the
+ * connection behind it.
+ *
+ * @module
+ */
+import type { Message } from "./message.ts";
+import type { Subscription } from "./sublist.ts";
+
+/** What delivery needs to know about the subscriber. */
+export interface Subscriber {
+  /** The connection id. */
+  readonly cid: number;
+  /**
+   * Queues `msg` for `sub` (the message's subject is the one to deliver on); returns false when
+   * it was not delivered.
+   */
+  deliver(sub: ClientSub, msg: Message): boolean;
+}
+
+/** One SUB of one connection. */
+export interface ClientSub extends Subscription {
+  /** Subject pattern. */
+  readonly subject: string;
+  /** Queue group, absent for a plain subscription. */
+  readonly queue?: string;
+  /** The subscription id the connection chose. */
+  readonly sid: string;
+  /** `sid` as bytes, written into every MSG line. */
+  readonly sidBytes: Uint8Array;
+  /** The connection that receives the messages. */
+  readonly client: Subscriber;
+  /**
+   * Interest weight (queue members a remote side stands for, e.g. a leafnode's LS+ weight);
+   * absent = 1.
+   */
+  readonly weight?: number;
+  /** Auto-unsubscribe limit (0 = none). */
+  max: number;
+  /** Messages delivered so far. */
+  delivered: number;
+}
