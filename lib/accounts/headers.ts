@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encoder } from "../protocol/bytes.ts";
+const encoder = new TextEncoder();
 
 const HDR_LINE = encoder.encode("NATS/1.0\r\n");
 const EMPTY_HDR_LEN = "NATS/1.0\r\n\r\n".length;

@@ -24,20 +24,23 @@
  *
  * @module
  */
-import { encoder, tokenString } from "../protocol/bytes.ts";
 import { type CrossAccountRoutes, deliverInAccount, deliverLocal } from "../routing/deliver.ts";
 import type { ImportTrail, Message } from "../routing/message.ts";
-import { subjectIsSubsetOf } from "../routing/subject.ts";
+import { importAuthorized } from "../core/import_auth.ts";
+import { isValidSubject, subjectIsSubsetOf } from "../routing/subject.ts";
 import { Sublist } from "../routing/sublist.ts";
 import type { Subscriber } from "../routing/subscription.ts";
 import type { Account } from "./account.ts";
-import { importAuthorized } from "./authorization.ts";
 import { CLIENT_INFO_HDR, clientInfoJson } from "./client_info.ts";
 import { getHeader, setHeader } from "./headers.ts";
 import { hasWildcard, subjectsCollide, type Transform } from "./transform.ts";
 
 /** How many responses a service export may send per request. */
 export type ResponseType = "singleton" | "stream" | "chunked";
+
+const SUBJECT_RULES = { isValidSubject, subjectIsSubsetOf };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 const RESPONSE_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -220,7 +223,7 @@ export class Links implements CrossAccountRoutes {
     let nrr: Uint8Array | null = null;
     let rsi: ServiceImport | null = null;
     if (reply !== null) {
-      const replyText = tokenString(reply);
+      const replyText = decoder.decode(reply);
       if (!replyText.startsWith("$JS.ACK.")) {
         rsi = this.reg.linksOf(si.acc).addRespServiceImport(this.owner, replyText, si);
         nrr = rsi.fromBytes;
@@ -350,7 +353,8 @@ export class Links implements CrossAccountRoutes {
 
   /** checkStreamExportApproved / checkServiceExportApproved. */
   approved(importer: string, subject: string, stream: boolean): boolean {
-    return importAuthorized(stream ? this.streamExports : this.serviceApprovals, importer, subject);
+    const exports = stream ? this.streamExports : this.serviceApprovals;
+    return importAuthorized(exports, importer, subject, SUBJECT_RULES);
   }
 
   /** getServiceExport: exact, then the first wildcard export covering `subject`. */

@@ -6,7 +6,6 @@
  */
 export { Account } from "./account.ts";
 export type { Interest, InterestChange, InterestListener } from "./account.ts";
-export { type ExportApproval, importAuthorized } from "./authorization.ts";
 export { CLIENT_INFO_HDR, clientInfoJson } from "./client_info.ts";
 export { getHeader, setHeader } from "./headers.ts";
 export { existingLinks, Links, type ResponseType } from "./links.ts";

@@ -7,12 +7,13 @@
  */
 import { goQuote } from "../auth/errors.ts";
 import type { AccountConfig, ExportConfig, ImportConfig } from "../auth/types.ts";
-import { encoder } from "../protocol/bytes.ts";
 import { isValidSubject } from "../routing/subject.ts";
 import { Account } from "./account.ts";
 import { existingLinks, type LinkContext, Links, ServiceImport } from "./links.ts";
 import { type AccountDefinition, type AccountSource, ConfigAccountSource } from "./source.ts";
 import { hasWildcard, Transform, transformTokenize, transformUntokenize } from "./transform.ts";
+
+const encoder = new TextEncoder();
 
 /** The reference's DEFAULT_SERVICE_EXPORT_RESPONSE_THRESHOLD. */
 export const DEFAULT_RESPONSE_THRESHOLD_MS = 2 * 60 * 1000;

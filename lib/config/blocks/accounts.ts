@@ -4,6 +4,7 @@
  * every account is known. Also the top-level `mappings` (refused).
  */
 import type { AccountConfig, ExportConfig, ImportConfig, UserConfig } from "../../auth/types.ts";
+import { importAuthorized } from "../../core/import_auth.ts";
 import { goQuote } from "../gofmt.ts";
 import { ACCOUNT, EXPORT, IMPORT, IMPORT_SOURCE } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
@@ -401,7 +402,8 @@ export interface ApprovedExport {
 /**
  * The import/export authorisation check of the config side: may `importer` import `subject`
  * (a stream or a service) from `exporter`, given each account's approved exports? An exact
- * subject match wins over a wildcard export that contains it.
+ * subject match wins over a wildcard export that contains it (the one check in
+ * `lib/core/import_auth.ts`, also used by the account registry).
  */
 export function isImportAuthorized(
   approved: ReadonlyMap<string, readonly ApprovedExport[]>,
@@ -410,13 +412,15 @@ export function isImportAuthorized(
   subject: string,
   stream: boolean,
 ): boolean {
-  const list = (approved.get(exporter) ?? []).filter((e) => e.stream === stream);
-  if (list.length === 0 || !isValidSubject(subject)) return false;
-  const e = list.find((e) => e.subject === subject) ??
-    list.find((e) => isSubsetMatch(subject, e.subject));
-  if (!e) return false;
-  return e.accounts === undefined || e.accounts.includes(importer);
+  const exports = new Map<string, string[] | undefined>();
+  for (const e of approved.get(exporter) ?? []) {
+    if (e.stream === stream) exports.set(e.subject, e.accounts);
+  }
+  return importAuthorized(exports, importer, subject, SUBJECT_RULES);
 }
+
+/** The config side's subject functions, as the shared authorisation check applies them. */
+const SUBJECT_RULES = { isValidSubject, subjectIsSubsetOf: isSubsetMatch };
 
 /** The cross-account checks the reference runs once every account is known. */
 function checkExportsImports(

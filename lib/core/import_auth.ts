@@ -5,12 +5,17 @@
  *
  * @module
  */
-import { isValidSubject, subjectIsSubsetOf } from "../routing/subject.ts";
 
-/**
- * Who may import an export: the approved account names, or null/undefined for everyone.
- */
+/** Who may import an export: the approved account names, or null/undefined for everyone. */
 export type ExportApproval = ReadonlySet<string> | readonly string[] | null | undefined;
+
+/** The subject rules the check applies (the one subject module's functions). */
+export interface SubjectRules {
+  /** Whether `subject` is a valid subject (wildcards allowed). */
+  isValidSubject(subject: string): boolean;
+  /** Whether every subject matched by `subject` is matched by `pattern`. */
+  subjectIsSubsetOf(subject: string, pattern: string): boolean;
+}
 
 /**
  * Whether `importer` may import `subject` from an account whose exports of one kind (streams
@@ -19,20 +24,22 @@ export type ExportApproval = ReadonlySet<string> | readonly string[] | null | un
  *
  * @example
  * ```ts
+ * const rules = { isValidSubject: (s: string) => s !== "", subjectIsSubsetOf: () => true };
  * const exports = new Map([["svc.>", ["B"]]]);
- * importAuthorized(exports, "B", "svc.time"); // true
- * importAuthorized(exports, "C", "svc.time"); // false
+ * importAuthorized(exports, "B", "svc.time", rules); // true
+ * importAuthorized(exports, "C", "svc.time", rules); // false
  * ```
  */
 export function importAuthorized(
   exports: ReadonlyMap<string, ExportApproval>,
   importer: string,
   subject: string,
+  rules: SubjectRules,
 ): boolean {
-  if (exports.size === 0 || !isValidSubject(subject)) return false;
+  if (exports.size === 0 || !rules.isValidSubject(subject)) return false;
   if (exports.has(subject)) return approves(exports.get(subject), importer);
   for (const [exported, approval] of exports) {
-    if (subjectIsSubsetOf(subject, exported)) return approves(approval, importer);
+    if (rules.subjectIsSubsetOf(subject, exported)) return approves(approval, importer);
   }
   return false;
 }
