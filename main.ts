@@ -120,10 +120,12 @@ function isPermissionError(err: unknown): err is Error {
   return err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
 }
 
+/** One line naming the flag; Deno's own text already ends with "run again with the --allow-x flag". */
 function permissionHint(err: Error): string {
-  const m = /Requires (\w+) access/.exec(err.message);
-  const flag = m ? ` (run with --allow-${m[1]})` : "";
-  return `missing permission: ${err.message}${flag}`;
+  const text = err.message.split("\n")[0];
+  const m = /Requires (\w+) access/.exec(text);
+  const flag = m && !text.includes(`--allow-${m[1]}`) ? ` (run with --allow-${m[1]})` : "";
+  return `missing permission: ${text}${flag}`;
 }
 
 if (import.meta.main) {

@@ -6,9 +6,8 @@
  * ```ts
  * import { startServer } from "./mod.ts";
  *
- * const server = await startServer({ host: "127.0.0.1", port: -1 });
- * console.log(`nats://127.0.0.1:${server.ports.client}`);
- * await server.close();
+ * await using server = await startServer({ host: "127.0.0.1", port: -1 });
+ * console.log(server.url); // nats://127.0.0.1:<random port>
  * ```
  *
  * @module
@@ -21,9 +20,6 @@ import { frozenCopy } from "./lib/server/options_store.ts";
 import type { Logger } from "./lib/protocol/context.ts";
 
 export type {
-  LeafNodeAuthOptions,
-  LeafNodeOptions,
-  LeafNodeUser,
   MonitorOptions,
   ServerOptions,
   TlsOptions,
@@ -47,23 +43,41 @@ export { defaultOptions } from "./lib/config/options.ts";
 export { VERSION } from "./lib/server/server.ts";
 
 /** What {@link startServer} accepts: option overrides and/or config text, plus logging. */
-export interface StartOptions extends Partial<Omit<ServerOptions, "auth" | "websocket">> {
+export interface StartOptions
+  extends Partial<Omit<ServerOptions, "auth" | "websocket" | "monitor">> {
   /** Config text in nats-server format, applied before the other fields here. */
   config?: string;
   /** File name used in config error messages (and base for `include`). */
   configFile?: string;
   /** Auth settings (see `AuthConfig`); overrides the config text's. */
   auth?: ServerOptions["auth"];
-  /** WebSocket settings, merged over the defaults. */
+  /** WebSocket settings, merged over the defaults (and the config text's). */
   websocket?: Partial<ServerOptions["websocket"]>;
+  /**
+   * HTTP monitoring, merged over the defaults (and the config text's): `{ port: -1 }` serves it
+   * on a random port of `0.0.0.0`.
+   */
+  monitor?: Partial<ServerOptions["monitor"]>;
   /** "silent" (default for embedding), "stderr", or your own {@link Logger}. */
   log?: "silent" | "stderr" | Logger;
 }
 
-/** A running server. */
-export interface ServerHandle {
+/**
+ * A running server. `await using` closes it at the end of the scope
+ * (`Symbol.asyncDispose` is {@link ServerHandle.close}).
+ */
+export interface ServerHandle extends AsyncDisposable {
   /** The bound ports (real numbers when -1 was asked for). */
   readonly ports: ServerPorts;
+  /**
+   * Where NATS clients connect: `nats://host:port` with the bound port (`0.0.0.0` is given as
+   * `127.0.0.1`, `::` as `[::1]`).
+   */
+  readonly url: string;
+  /** The WebSocket URL (`ws://` or `wss://host:port`) when `websocket` is configured. */
+  readonly wsUrl?: string;
+  /** The monitoring base URL (`http://host:port` plus `http_base_path`) when enabled. */
+  readonly monitorUrl?: string;
   /** The server's nkey id (`N…`). */
   readonly serverId: string;
   /**
@@ -110,12 +124,30 @@ export class ServerConfigError extends Error {
 
 /**
  * Starts a server. With no arguments it listens on 0.0.0.0:4222 like nats-server; pass
- * `{ port: -1 }` for a random port (see `ports.client`).
+ * `{ port: -1 }` for a random port (see {@link ServerHandle.url}).
+ *
+ * @example Embedded in a test, closed by `await using`
+ * ```ts
+ * import { startServer } from "./mod.ts";
+ *
+ * await using server = await startServer({
+ *   host: "127.0.0.1",
+ *   port: -1,
+ *   config: "websocket { port: -1, no_tls: true }",
+ *   monitor: { host: "127.0.0.1", port: -1 },
+ * });
+ * console.log(server.url, server.wsUrl, server.monitorUrl);
+ * const varz = await (await fetch(`${server.monitorUrl}/varz`)).json();
+ * console.log(varz.connections); // 0
+ * ```
  *
  * @throws {ServerConfigError} when the config text or options are invalid.
+ * @throws {Error} when a port cannot be bound, with the reference's fatal text naming the
+ * address, e.g. `Error listening on port: 127.0.0.1:4222, "listen tcp 127.0.0.1:4222: bind:
+ * address already in use"`.
  */
 export async function startServer(opts: StartOptions = {}): Promise<ServerHandle> {
-  const { config, configFile, log, auth, websocket, ...overrides } = opts;
+  const { config, configFile, log, auth, websocket, monitor, ...overrides } = opts;
   let base: ServerOptions = defaultOptions();
   if (config !== undefined) {
     const loaded = optionsFromText(config, { file: configFile ?? "<config>" });
@@ -127,6 +159,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     ...overrides,
     auth: auth ?? base.auth,
     websocket: { ...base.websocket, ...websocket },
+    monitor: { ...base.monitor, ...monitor },
   };
   const problems = validateOptions(options);
   if (problems.length) throw new ServerConfigError(problems);
@@ -137,14 +170,40 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     : silentLogger;
   const server = new NatsServer(frozenCopy(options), logger);
   await server.start();
+  const close = () => server.shutdown();
   return {
     ports: server.ports,
+    ...serverUrls(options, server.ports),
     serverId: server.serverId,
     get options() {
       return server.options;
     },
     stats: () => ({ ...server.stats, connections: server.numClients }),
-    close: () => server.shutdown(),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A host clients can dial: the wildcard addresses become loopback. */
+function dialHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function serverUrls(
+  o: ServerOptions,
+  ports: ServerPorts,
+): Pick<ServerHandle, "url" | "wsUrl" | "monitorUrl"> {
+  const base = o.monitor.basePath.replace(/^\/*/, "/").replace(/\/+$/, "");
+  return {
+    url: `nats://${dialHost(o.host)}:${ports.client}`,
+    wsUrl: ports.websocket === undefined
+      ? undefined
+      : `${o.websocket.noTls ? "ws" : "wss"}://${dialHost(o.websocket.host)}:${ports.websocket}`,
+    monitorUrl: ports.monitor === undefined
+      ? undefined
+      : `http://${dialHost(o.monitor.host)}:${ports.monitor}${base}`,
   };
 }
 

@@ -159,7 +159,10 @@ export interface ServerOptions {
   authTimeoutMs: number;
   /** `websocket { ... }` (alias `ws`). */
   websocket: WebSocketOptions;
-  /** `leafnodes { ... }`. */
+  /**
+   * `leafnodes { ... }`.
+   * @ignore Not public until leafnodes are served.
+   */
   leafnodes: LeafNodeOptions;
   /** `http`/`http_port` monitoring. */
   monitor: MonitorOptions;

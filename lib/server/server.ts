@@ -29,6 +29,7 @@ import {
 import type net from "node:net";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
+import { goListenError, joinHostPort } from "./listen_error.ts";
 import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
@@ -84,6 +85,7 @@ export class NatsServer implements ServerContext {
   /** Recently closed connections, kept while monitoring is enabled. */
   readonly closedConnections?: ClosedConnections;
   private readonly clients = new Map<number, ClientConnection>();
+  private readonly listenClients: boolean;
   private nextCid = 1;
   private tcp?: TcpListener;
   /** With a `tls {}` block: the client port on node:net, upgraded after INFO. */
@@ -99,9 +101,15 @@ export class NatsServer implements ServerContext {
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
-  /** `options` is deep-copied and frozen unless it already is frozen. */
-  constructor(options: ServerOptions, log: Logger) {
+  /**
+   * `options` is deep-copied and frozen unless it already is frozen.
+   * @param options what to serve
+   * @param log where log lines go
+   * @param listenClients false opens no client port (deploy mode: WebSocket only)
+   */
+  constructor(options: ServerOptions, log: Logger, listenClients = true) {
     this.log = log;
+    this.listenClients = listenClients;
     this.store = new OptionsStore(options, deriveServerState);
     this.store.onSwap((previous, current) => {
       if (previous.authenticator !== current.authenticator) previous.authenticator.close?.();
@@ -146,20 +154,30 @@ export class NatsServer implements ServerContext {
       this.monitor = startMonitor(this);
       this.ports.monitor = this.monitor.port;
     }
+    const port = o.port === -1 ? 0 : o.port;
     try {
-      if (o.tls) {
+      if (!this.listenClients) {
+        // Deploy mode: the host gives one port, served by the WebSocket listener.
+      } else if (o.tls) {
         this.tlsPort = await listenTls(o, (raw) => this.acceptTls(raw));
         this.ports.client = this.tlsPort.listener.port;
       } else {
-        this.tcp = new TcpListener(o.host, o.port === -1 ? 0 : o.port);
+        this.tcp = new TcpListener(o.host, port);
         this.ports.client = this.tcp.addr.port;
       }
     } catch (err) {
       await this.monitor?.close();
-      throw err;
+      if (isPermissionError(err)) throw err;
+      // The reference's fatal line names the address: `Error listening on port: h:p, "listen tcp…"`.
+      const addr = joinHostPort(o.host, port);
+      throw new Error(`Error listening on port: ${addr}, "${goListenError(err, o.host, port)}"`);
     }
-    this.log.info(`Listening for client connections on ${hostPort(o.host, this.ports.client)}`);
-    if (o.tls) this.log.info("TLS required for client connections");
+    if (this.listenClients) {
+      this.log.info(
+        `Listening for client connections on ${joinHostPort(o.host, this.ports.client)}`,
+      );
+    }
+    if (o.tls && this.listenClients) this.log.info("TLS required for client connections");
     this.tcp?.serve((conn) => this.acceptTcp(conn)).catch((err) => {
       if (!this.shuttingDown) this.log.error(`Error accepting client connection: ${err}`);
     });
@@ -201,19 +219,20 @@ export class NatsServer implements ServerContext {
   /** The ports file content (`--ports_file_dir`), as the reference writes it. */
   portsInfo(): Record<string, string[]> {
     const hosts = expandHost(this.options.host);
-    const info: Record<string, string[]> = {
-      nats: hosts.map((h) => `nats://${hostPort(h, this.ports.client)}`),
-    };
+    const info: Record<string, string[]> = {};
+    if (this.listenClients) {
+      info.nats = hosts.map((h) => `nats://${joinHostPort(h, this.ports.client)}`);
+    }
     if (this.monitor) {
       const { scheme, port } = this.monitor;
       info.monitoring = expandHost(this.options.monitor.host).map((h) =>
-        `${scheme}://${hostPort(h, port)}`
+        `${scheme}://${joinHostPort(h, port)}`
       );
     }
     if (this.ws) {
       const { scheme, listener } = this.ws;
       info.websocket = expandHost(this.options.websocket.host).map((h) =>
-        `${scheme}://${hostPort(h, listener.port)}`
+        `${scheme}://${joinHostPort(h, listener.port)}`
       );
     }
     return info;
@@ -441,10 +460,6 @@ function advertisedHostPort(
   return { host: m[1], port: m[2] ? Number(m[2]) : port };
 }
 
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /** `0.0.0.0`/`::` expand to the machine's addresses when --allow-sys permits reading them. */
 function expandHost(host: string): string[] {
   if (host !== "0.0.0.0" && host !== "::") return [host];
@@ -464,4 +479,9 @@ function expandHost(host: string): string[] {
 
 function sweepInterval(o: ServerOptions): number {
   return Math.max(50, Math.min(1000, Math.floor(o.writeDeadlineMs / 4)));
+}
+
+/** A Deno permission denial (not an OS-level EACCES, which is a listen error). */
+function isPermissionError(err: unknown): boolean {
+  return err instanceof Deno.errors.NotCapable;
 }

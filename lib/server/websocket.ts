@@ -27,6 +27,7 @@ import { goQuote, goSplitHostPort } from "../transport/ws/gourl.ts";
 import { startCodecWsListener } from "../transport/ws/codec_engine.ts";
 import { startNativeWsListener } from "../transport/ws/native_engine.ts";
 import { parseAllowedOrigins } from "../transport/ws/origin.ts";
+import { goListenError, joinHostPort } from "./listen_error.ts";
 
 /** The two engines behind the one `StartWsListener` contract. */
 export type WsEngineName = "native" | "codec";
@@ -139,17 +140,6 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Go's text for the common listen failures (`listen tcp 127.0.0.1:80: bind: ...`). */
-function listenErrText(err: unknown, ws: WebSocketOptions): string {
-  const addr = `listen tcp ${joinHostPort(ws.host, ws.port === -1 ? 0 : ws.port)}: bind: `;
-  if (err instanceof Deno.errors.AddrInUse) return addr + "address already in use";
-  if (err instanceof Deno.errors.AddrNotAvailable) {
-    return addr + "cannot assign requested address";
-  }
-  if (err instanceof Deno.errors.PermissionDenied) return addr + "permission denied";
-  return errText(err);
-}
-
 /** Go's `strconv.Atoi` on a port text, with its error wording. */
 function goAtoi(s: string): number | string {
   const m = /^[+-]?[0-9]+$/.exec(s);
@@ -159,11 +149,6 @@ function goAtoi(s: string): number | string {
     return `strconv.Atoi: parsing ${goQuote(s)}: value out of range`;
   }
   return n;
-}
-
-/** `net.JoinHostPort`. */
-function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -242,7 +227,11 @@ export async function startWebsocket(
       logDebug: (m) => log.debug(m),
     });
   } catch (err) {
-    throw new Error(`Unable to listen for websocket connections: ${listenErrText(err, ws)}`);
+    throw new Error(
+      `Unable to listen for websocket connections: ${
+        goListenError(err, ws.host, ws.port === -1 ? 0 : ws.port)
+      }`,
+    );
   }
   const scheme = built.options.tls ? "wss" : "ws";
   log.info(`Listening for websocket clients on ${scheme}://${ws.host}:${listener.port}`);
