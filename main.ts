@@ -14,6 +14,7 @@ import {
   validateOptions,
 } from "./lib/config/mod.ts";
 import { DEFAULT_CONFIG } from "./lib/server/default_config.ts";
+import { deployOptions } from "./lib/server/deploy.ts";
 import { type CliFlags, FlagError, parseFlags, USAGE } from "./lib/server/flags.ts";
 import { createLogger, fileWriter } from "./lib/server/log.ts";
 import { NatsServer, VERSION } from "./lib/server/server.ts";
@@ -47,7 +48,13 @@ function load(flags: CliFlags): LoadResult {
     : optionsFromText(DEFAULT_CONFIG);
 }
 
-async function main(args: string[]): Promise<number> {
+/** How {@link main} runs: the nats-server command line, or deploy mode (see deploy.ts). */
+export interface RunMode {
+  /** Deploy mode: serve WebSocket (plain, native engine) on this port and open no TCP port. */
+  deployPort?: number;
+}
+
+async function main(args: string[], mode: RunMode): Promise<number> {
   let flags: CliFlags;
   try {
     flags = parseFlags(args);
@@ -84,7 +91,9 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   for (const w of r.warnings) stderr(`${formatConfigError(w)}\n`);
-  const options = applyFlags(r.options, flags);
+  const flagged = applyFlags(r.options, flags);
+  const deploy = mode.deployPort !== undefined;
+  const options = deploy ? deployOptions(flagged, mode.deployPort!) : flagged;
   const problems = validateOptions(options);
   if (problems.length) {
     printErrors(problems);
@@ -97,7 +106,7 @@ async function main(args: string[]): Promise<number> {
     logtime: options.logtime,
     writer: options.logFile ? fileWriter(options.logFile) : undefined,
   });
-  const server = new NatsServer(options, log);
+  const server = new NatsServer(options, log, !deploy);
   try {
     await server.start();
   } catch (err) {
@@ -128,15 +137,15 @@ function permissionHint(err: Error): string {
   return `missing permission: ${text}${flag}`;
 }
 
-if (import.meta.main) {
-  let code: number;
+/** Runs the server with command-line `args`; resolves to the exit code. */
+export async function run(args: string[], mode: RunMode = {}): Promise<number> {
   try {
-    code = await main(Deno.args);
+    return await main(args, mode);
   } catch (err) {
-    if (isPermissionError(err)) {
-      printErrors([permissionHint(err)]);
-      code = 1;
-    } else throw err;
+    if (!isPermissionError(err)) throw err;
+    printErrors([permissionHint(err)]);
+    return 1;
   }
-  Deno.exit(code);
 }
+
+if (import.meta.main) Deno.exit(await run(Deno.args));
