@@ -13,6 +13,8 @@ export interface ServerProcess {
   port: number;
   /** Websocket port, when the config has a `websocket {}` block. */
   wsPort?: number;
+  /** Monitoring port, when enabled. */
+  monitorPort?: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
   /**
@@ -40,8 +42,38 @@ export async function startServerProcess(
   const dir = await Deno.makeTempDir({ prefix: "natsproc" });
   const file = `${dir}/nats.conf`;
   await Deno.writeTextFile(file, config);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN, "-c", file, "-a", "127.0.0.1", "-p", "-1", ...extraArgs],
+  return spawnServerProcess(
+    Deno.execPath(),
+    ["run", ...PERMS, MAIN, "-c", file, "-a", "127.0.0.1", "-p", "-1", ...extraArgs],
+    { cleanup: () => Deno.remove(dir, { recursive: true }) },
+  );
+}
+
+/** How {@link spawnServerProcess} runs the command. */
+export interface SpawnOptions {
+  cwd?: string;
+  /** Environment; with `clearEnv` the only variables the process sees. */
+  env?: Record<string, string>;
+  clearEnv?: boolean;
+  /** Run when the process is stopped or fails to start (e.g. removes its temp dir). */
+  cleanup?: () => Promise<void>;
+}
+
+/**
+ * Runs any server command line (main.ts, deploy.ts, a bundle, the container's entrypoint) and
+ * waits for "Server is ready"; `port` is 0 when no client port was opened.
+ */
+export async function spawnServerProcess(
+  command: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const cleanup = opts.cleanup ?? (() => Promise.resolve());
+  const child = new Deno.Command(command, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    clearEnv: opts.clearEnv,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -70,7 +102,7 @@ export async function startServerProcess(
       child.kill("SIGKILL");
     } catch { /* gone */ }
     await statusP;
-    await Deno.remove(dir, { recursive: true });
+    await cleanup();
     throw err;
   }
   // Keep draining stderr so the child never blocks on a full pipe.
@@ -88,13 +120,15 @@ export async function startServerProcess(
   })();
   let ended = false;
   drained.then(() => ended = true);
-  const port = Number(/Listening for client connections on [^\s]*:(\d+)/.exec(log)![1]);
+  const port = Number(/Listening for client connections on [^\s]*:(\d+)/.exec(log)?.[1] ?? 0);
   const ws = /Listening for websocket clients on wss?:\/\/[^\s]*:(\d+)/.exec(log);
+  const mon = /Starting http monitor on [^\s]*:(\d+)/.exec(log);
   let stopped: Promise<Deno.CommandStatus> | undefined;
   return {
     pid: child.pid,
     port,
     wsPort: ws ? Number(ws[1]) : undefined,
+    monitorPort: mon ? Number(mon[1]) : undefined,
     stderr: () => log,
     async waitForLog(pred, timeoutMs) {
       const deadline = performance.now() + timeoutMs;
@@ -163,7 +197,7 @@ export async function startServerProcess(
         }
         await statusP;
         await drained;
-        await Deno.remove(dir, { recursive: true });
+        await cleanup();
         return status!;
       })();
       return stopped;
