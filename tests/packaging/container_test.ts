@@ -101,7 +101,7 @@ async function startContainer(img: Image, args: string[]) {
   });
 }
 
-async function portFree(port: number): Promise<boolean> {
+function portFree(port: number): boolean {
   try {
     Deno.listen({ hostname: "0.0.0.0", port }).close();
     return true;
@@ -140,7 +140,7 @@ Deno.test({
     "container: the default CMD runs the embedded default config on 4222 with monitoring on 8222",
   sanitizeResources: false,
   async fn() {
-    if (!(await portFree(4222)) || !(await portFree(8222))) {
+    if (!portFree(4222) || !portFree(8222)) {
       console.log("4222 or 8222 is in use on this machine: default-CMD run skipped");
       return;
     }
