@@ -190,10 +190,8 @@ export async function runChromiumPage(
 ): Promise<PageReport> {
   const bundle = await clientBundle();
   const page = await Deno.readTextFile(`${FIXTURES}page.html`);
-  const tmp = await Deno.makeTempDir({ prefix: "natsbrowser" });
-  let child: Deno.ChildProcess | undefined;
   let web: Deno.HttpServer<Deno.NetAddr> | undefined;
-  let cdp: Cdp | undefined;
+  let browser: BrowserPage | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     web = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
@@ -204,9 +202,65 @@ export async function runChromiumPage(
       }
       return new Response("not found", { status: 404 });
     });
+    browser = await BrowserPage.open(chromium);
+    const b = browser;
+    let stopListening = () => {};
+    const reported = new Promise<string>((resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`the page did not report within ${timeoutMs} ms\n${b.diagnostics()}`)),
+        timeoutMs,
+      );
+      stopListening = b.cdp.onEvent((method, params) => {
+        if (method === "Runtime.bindingCalled" && params.name === REPORT_BINDING) {
+          resolve(String(params.payload));
+        }
+      });
+    });
+    reported.catch(() => {}); // observed below; avoid an unhandled rejection if setup throws
+    await b.send("Runtime.addBinding", { name: REPORT_BINDING });
+    await b.goto(`http://127.0.0.1:${web.addr.port}/?${new URLSearchParams(query)}`);
+    const result = await reported.finally(() => stopListening());
+    return JSON.parse(result);
+  } finally {
+    clearTimeout(timer);
+    await browser?.close();
+    await web?.shutdown();
+  }
+}
+
+/**
+ * One tab of a fresh headless chromium, driven over the DevTools protocol: navigate, evaluate
+ * expressions, wait for a condition in the page (bounded), take screenshots. The page's console
+ * and exceptions are collected for error messages. Always `close()` it (kills chromium).
+ */
+export class BrowserPage {
+  readonly consoleLines: string[] = [];
+  private constructor(
+    private readonly child: Deno.ChildProcess,
+    private readonly tmp: string,
+    readonly cdp: Cdp,
+    private readonly sid: string,
+    private readonly chromiumLog: () => string,
+  ) {
+    cdp.onEvent((method, params) => {
+      if (method === "Runtime.consoleAPICalled") {
+        const args = (params.args as { value?: unknown; description?: string }[]) ?? [];
+        this.consoleLines.push(
+          `${params.type}: ${args.map((a) => a.description ?? String(a.value)).join(" ")}`,
+        );
+      } else if (method === "Runtime.exceptionThrown") {
+        this.consoleLines.push(`exception: ${JSON.stringify(params.exceptionDetails)}`);
+      }
+    });
+  }
+
+  /** Starts chromium with a blank tab (`width` x `height` CSS pixels). */
+  static async open(chromium: string, width = 1280, height = 900): Promise<BrowserPage> {
+    const tmp = await Deno.makeTempDir({ prefix: "natsbrowser" });
     const profile = `${tmp}/profile`;
     await Deno.mkdir(profile);
-    child = new Deno.Command(chromium, {
+    const child = new Deno.Command(chromium, {
       args: [
         "--headless",
         "--no-sandbox",
@@ -216,6 +270,8 @@ export async function runChromiumPage(
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
+        "--hide-scrollbars",
+        `--window-size=${width},${height}`,
         "--remote-debugging-port=0",
         `--user-data-dir=${profile}`,
         "about:blank",
@@ -223,56 +279,114 @@ export async function runChromiumPage(
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const dt = await devtoolsUrl(child.stderr);
-    cdp = await Cdp.open(dt.url);
-    const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
-    const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
-    const sid = sessionId as string;
-    const consoleLines: string[] = [];
-    let stopListening = () => {};
-    const reported = new Promise<string>((resolve, reject) => {
+    try {
+      const dt = await devtoolsUrl(child.stderr);
+      const cdp = await Cdp.open(dt.url);
+      const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
+      const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
+      const page = new BrowserPage(child, tmp, cdp, sessionId as string, dt.log);
+      await page.send("Runtime.enable");
+      await page.send("Emulation.setDeviceMetricsOverride", {
+        width,
+        height,
+        deviceScaleFactor: 1,
+        mobile: false,
+      });
+      return page;
+    } catch (err) {
+      await killChromium(child, tmp);
+      throw err;
+    }
+  }
+
+  /** A DevTools command on this tab. */
+  send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    return this.cdp.send(method, params, this.sid);
+  }
+
+  /** Navigates and waits for the load event (bounded). */
+  async goto(url: string, timeoutMs = 15_000): Promise<void> {
+    await this.send("Page.enable");
+    let stop = () => {};
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const loaded = new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `the page did not report within ${timeoutMs} ms\npage console:\n` +
-                `${consoleLines.join("\n")}\nchromium:\n${dt.log()}`,
-            ),
-          ),
+        () => reject(new Error(`${url} did not load\n${this.diagnostics()}`)),
         timeoutMs,
       );
-      stopListening = cdp!.onEvent((method, params) => {
-        if (method === "Runtime.bindingCalled" && params.name === REPORT_BINDING) {
-          resolve(String(params.payload));
-        } else if (method === "Runtime.consoleAPICalled") {
-          const args = (params.args as { value?: unknown; description?: string }[]) ?? [];
-          consoleLines.push(
-            `${params.type}: ${args.map((a) => a.description ?? String(a.value)).join(" ")}`,
-          );
-        } else if (method === "Runtime.exceptionThrown") {
-          consoleLines.push(`exception: ${JSON.stringify(params.exceptionDetails)}`);
-        }
-      });
+      stop = this.cdp.onEvent((method) => method === "Page.loadEventFired" && resolve());
     });
-    reported.catch(() => {}); // observed below; avoid an unhandled rejection if setup throws
-    await cdp.send("Runtime.enable", {}, sid);
-    await cdp.send("Runtime.addBinding", { name: REPORT_BINDING }, sid);
-    await cdp.send("Page.navigate", {
-      url: `http://127.0.0.1:${web.addr.port}/?${new URLSearchParams(query)}`,
-    }, sid);
-    const result = await reported.finally(() => stopListening());
-    await cdp.send("Browser.close").catch(() => {});
-    return JSON.parse(result);
-  } finally {
-    clearTimeout(timer);
-    cdp?.close();
-    if (child) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
-      await child.status;
+    loaded.catch(() => {});
+    try {
+      const r = await this.send("Page.navigate", { url });
+      if (r.errorText) throw new Error(`navigate ${url}: ${r.errorText}`);
+      await loaded;
+    } finally {
+      clearTimeout(timer);
+      stop();
     }
-    await web?.shutdown();
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
+
+  /** Evaluates `expression` in the page (promises awaited); returns its JSON value. */
+  async evaluate<T = unknown>(expression: string, timeoutMs = 10_000): Promise<T> {
+    const r = await this.cdp.send(
+      "Runtime.evaluate",
+      { expression, awaitPromise: true, returnByValue: true },
+      this.sid,
+      timeoutMs,
+    );
+    if (r.exceptionDetails) {
+      throw new Error(`page threw: ${JSON.stringify(r.exceptionDetails)}\n${this.diagnostics()}`);
+    }
+    return (r.result as { value: T }).value;
+  }
+
+  /**
+   * Resolves with the first truthy value of `expression`, checked in the page on every animation
+   * frame; throws after `timeoutMs` naming `what`.
+   */
+  async waitFor<T = unknown>(expression: string, what: string, timeoutMs = 15_000): Promise<T> {
+    const value = await this.evaluate<T | null>(
+      `new Promise((resolve) => {
+        const end = performance.now() + ${timeoutMs};
+        const check = () => {
+          let v = null;
+          try { v = (${expression}); } catch { v = null; }
+          if (v || performance.now() > end) resolve(v || null);
+          else requestAnimationFrame(check);
+        };
+        check();
+      })`,
+      timeoutMs + 5_000,
+    );
+    if (!value) {
+      throw new Error(`page: ${what} not seen within ${timeoutMs} ms\n${this.diagnostics()}`);
+    }
+    return value;
+  }
+
+  /** A PNG of the viewport. */
+  async screenshot(): Promise<Uint8Array> {
+    const r = await this.send("Page.captureScreenshot", { format: "png" });
+    return Uint8Array.fromBase64(String(r.data));
+  }
+
+  /** The page's console and chromium's stderr, for error messages. */
+  diagnostics(): string {
+    return `page console:\n${this.consoleLines.join("\n")}\nchromium:\n${this.chromiumLog()}`;
+  }
+
+  async close(): Promise<void> {
+    await this.cdp.send("Browser.close").catch(() => {});
+    this.cdp.close();
+    await killChromium(this.child, this.tmp);
+  }
+}
+
+async function killChromium(child: Deno.ChildProcess, tmp: string): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* exited */ }
+  await child.status;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
 }
