@@ -15,18 +15,14 @@
  */
 import { connect, headers as natsHeaders } from "nats";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { chromiumPath, runChromiumPage } from "../helpers/chromium.ts";
+import { chromiumOrSkip, runChromiumPage } from "../helpers/chromium.ts";
 import { startOurs } from "../helpers/server.ts";
 import type { Logger } from "../../mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function skipWithoutChromium(): string | null {
-  const chromium = chromiumPath();
-  if (!chromium) console.log("chromium not installed (apt-get install chromium): test skipped");
-  return chromium;
-}
+const skipWithoutChromium = chromiumOrSkip;
 
 Deno.test({
   name: "browser: headless chromium (nats-core wsconnect) ↔ npm:nats TCP client",

@@ -8,7 +8,7 @@
 import { connect } from "nats";
 import { wsconnect } from "@nats-io/nats-core";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { BrowserPage, chromiumPath } from "../helpers/chromium.ts";
+import { BrowserPage, chromiumTest } from "../helpers/chromium.ts";
 import { startServer } from "../../mod.ts";
 
 /** What the page drew: each figure's `data-value`, and the rows of the top table. */
@@ -29,16 +29,9 @@ const READ_DRAWN = `(() => {
   return { values, texts, top, samples: window.natsDashboard.samples.length };
 })()`;
 
-Deno.test({
-  name: "dashboard: live figures and chart in Chromium match /varz while a load runs",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const chromium = chromiumPath();
-    if (!chromium) {
-      console.log("chromium not installed (apt-get install chromium): test skipped");
-      return;
-    }
+chromiumTest(
+  "dashboard: live figures and chart in Chromium match /varz while a load runs",
+  async (chromium) => {
     await using server = await startServer({
       host: "127.0.0.1",
       port: -1,
@@ -157,4 +150,4 @@ Deno.test({
       await wsSub.close();
     }
   },
-});
+);

@@ -6,21 +6,15 @@
  */
 import { connect } from "nats";
 import { assertEquals } from "../helpers/assert.ts";
-import { BrowserPage, chromiumPath } from "../helpers/chromium.ts";
+import { BrowserPage, chromiumTest } from "../helpers/chromium.ts";
 import { startServer } from "../../mod.ts";
 import { within } from "../packaging/exchange.ts";
 
 const PAGE = new URL("../../examples/browser/index.html", import.meta.url).href;
 
-Deno.test({
-  name: "browser example: the page shows a message from a TCP client and publishes to it",
-  sanitizeResources: false,
-  async fn() {
-    const chromium = chromiumPath();
-    if (!chromium) {
-      console.log("chromium not installed (apt-get install chromium): test skipped");
-      return;
-    }
+chromiumTest(
+  "browser example: the page shows a message from a TCP client and publishes to it",
+  async (chromium) => {
     // The README's config, on a random port.
     await using server = await startServer({
       host: "127.0.0.1",
@@ -68,4 +62,4 @@ Deno.test({
       await tcp.close();
     }
   },
-});
+);

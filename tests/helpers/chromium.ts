@@ -24,6 +24,26 @@ export function chromiumPath(): string | null {
   return null;
 }
 
+/** The chromium binary, or null after printing why the calling test is skipped. */
+export function chromiumOrSkip(): string | null {
+  const chromium = chromiumPath();
+  if (!chromium) console.log("chromium not installed (apt-get install chromium): test skipped");
+  return chromium;
+}
+
+/** A Deno test that runs `fn` with the chromium binary, or skips (saying why) without it. */
+export function chromiumTest(name: string, fn: (chromium: string) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const chromium = chromiumOrSkip();
+      if (chromium) await fn(chromium);
+    },
+  });
+}
+
 let bundled: Promise<string> | undefined;
 
 /** The browser client bundle (built on first use, then reused by every test in this process). */
