@@ -4,7 +4,8 @@
  * `<tmp>/app` (WORKDIR /app), its RUN line caches dependencies into an empty DENO_DIR as the
  * unprivileged user, then ENTRYPOINT + arguments run with `/container` mapped to `<tmp>/container`
  * (the `-v /tmp:/container` mount), same permissions, same user (nobody via setpriv when the tests
- * run as root), an environment holding only PATH, HOME and DENO_DIR.
+ * run as root; /app stays root-owned and read-only to it), an environment holding only PATH, HOME
+ * and DENO_DIR.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { spawnServerProcess } from "../helpers/server_process.ts";
@@ -21,6 +22,8 @@ interface Image {
   /** Runs `argv` (as in the Dockerfile, `deno` first) inside the image. */
   command(argv: string[]): [string, string[]];
   env: Record<string, string>;
+  /** The uid the server runs as (nobody when the tests run as root). */
+  uid: number;
 }
 
 function setprivPath(): string | null {
@@ -45,6 +48,14 @@ async function chownTree(path: string, uid: number): Promise<void> {
   for await (const e of Deno.readDir(path)) await chownTree(`${path}/${e.name}`, uid);
 }
 
+/** World-readable like an image layer: directories 0755, files 0644. */
+async function chmodTree(path: string): Promise<void> {
+  const dir = (await Deno.stat(path)).isDirectory;
+  await Deno.chmod(path, dir ? 0o755 : 0o644);
+  if (!dir) return;
+  for await (const e of Deno.readDir(path)) await chmodTree(`${path}/${e.name}`);
+}
+
 let built: Promise<Image> | undefined;
 
 /** Builds the image once per test process (COPY, USER, RUN as the Dockerfile says). */
@@ -56,6 +67,7 @@ function image(): Promise<Image> {
     await Deno.mkdir(app, { recursive: true });
     await Deno.mkdir(`${root}/container`);
     await Deno.mkdir(`${root}/deno-dir`);
+    await Deno.mkdir(`${root}/home`);
     for (const copy of df.filter((i) => i.op === "COPY")) {
       const parts = copy.args.split(/\s+/);
       const dest = parts.pop()!;
@@ -68,10 +80,15 @@ function image(): Promise<Image> {
     }
     const setpriv = setprivPath();
     const asNobody = Deno.uid() === 0 && setpriv !== null;
-    if (asNobody) await chownTree(root, NOBODY);
-    else console.log("not root or no setpriv: the image runs as the current user");
-    await Deno.chmod(root, 0o755);
-    const env = { PATH: "/usr/bin:/bin", HOME: root, DENO_DIR: `${root}/deno-dir` };
+    // As in the image: COPY leaves /app owned by root (read-only for the runtime user); the
+    // user owns only DENO_DIR (the official image's /deno-dir) and the mounted /container.
+    await chmodTree(root);
+    if (asNobody) {
+      await chownTree(`${root}/deno-dir`, NOBODY);
+      await chownTree(`${root}/container`, NOBODY);
+      await chownTree(`${root}/home`, NOBODY);
+    } else console.log("not root or no setpriv: the image runs as the current user");
+    const env = { PATH: "/usr/bin:/bin", HOME: `${root}/home`, DENO_DIR: `${root}/deno-dir` };
     const mapArg = (a: string) =>
       a === "deno" ? Deno.execPath() : a.replace(/^\/container(?=\/|$)/, `${root}/container`);
     const command = (argv: string[]): [string, string[]] => {
@@ -86,7 +103,7 @@ function image(): Promise<Image> {
     if (!r.success) {
       throw new Error(`RUN ${run.join(" ")} failed:\n${new TextDecoder().decode(r.stderr)}`);
     }
-    return { root, df, command, env };
+    return { root, df, command, env, uid: asNobody ? NOBODY : Deno.uid()! };
   })();
   return built;
 }
@@ -124,6 +141,8 @@ Deno.test({
     const p = await startContainer(img, ["-c", "/container/nats.conf"]);
     try {
       assertMatch(p.stderr(), /Using configuration file: \S+\/container\/nats\.conf/);
+      const status = await Deno.readTextFile(`/proc/${p.pid}/status`);
+      assertEquals(/^Uid:\s+(\d+)/m.exec(status)?.[1], String(img.uid), "runs unprivileged");
       assert(p.port > 0 && p.wsPort !== undefined, p.stderr());
       assertEquals(
         await exchange({ tcp: `127.0.0.1:${p.port}`, ws: `ws://127.0.0.1:${p.wsPort}` }),
