@@ -4,12 +4,7 @@
  *
  * @module
  */
-import {
-  goQuote,
-  publishViolation,
-  replyViolation,
-  subscribeViolation,
-} from "../auth/errors.ts";
+import { goQuote, publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
@@ -406,7 +401,9 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
    * (null when they no longer hold, or it never authenticated).
    */
   reauthenticate(): Identity | null | Promise<Identity | null> {
-    if (!this.creds) return this.identity ? this.ctx.authenticator.noAuthIdentity?.() ?? null : null;
+    if (!this.creds) {
+      return this.identity ? this.ctx.authenticator.noAuthIdentity?.() ?? null : null;
+    }
     return this.ctx.authenticator.authenticate(this.creds, this.transport.peer, this.nonce);
   }
 

@@ -16,7 +16,7 @@ import { validateOptions } from "../config/validate.ts";
 import type { ClientConnection } from "../protocol/client.ts";
 import type { Logger } from "../protocol/context.ts";
 import { Closed, Err } from "../protocol/errors.ts";
-import { diffOptions, type ReloadChange } from "./reload_diff.ts";
+import { diffOptions, type LoadedMaterial, type ReloadChange, tlsIdentity } from "./reload_diff.ts";
 import type { ServerLogger } from "./log.ts";
 
 /** Where reloaded options come from: the config file again, with the command-line flags. */
@@ -26,6 +26,8 @@ export type ReloadSource = () => { options: ServerOptions; errors: string[] };
 export interface ReloadTarget {
   readonly options: ServerOptions;
   readonly log: Logger | ServerLogger;
+  /** What was loaded from files for the options in force (updated by a reload). */
+  loaded: LoadedMaterial;
   /** Installs the new options (derived state rebuilt). */
   swapOptions(next: ServerOptions): void;
   /** Prepares TLS material for new handshakes; throws when unusable. Returns the installer. */
@@ -35,6 +37,11 @@ export interface ReloadTarget {
   /** Writes the pid file / rewrites the ports file (after the swap). */
   writePidFile(): void;
   rewritePortsFile(previousDir: string | undefined): void;
+}
+
+/** {@link LoadedMaterial} for `o`, read now. */
+export function loadedMaterial(o: ServerOptions): LoadedMaterial {
+  return { tls: tlsIdentity(o.tls, readOrUndefined) };
 }
 
 /** Reads a file as text, undefined when it cannot be read. */
@@ -55,7 +62,7 @@ export async function reloadOptions(
   next: ServerOptions,
 ): Promise<string | undefined> {
   const old = target.options;
-  const diff = diffOptions(old, next, readOrUndefined);
+  const diff = diffOptions(old, next, readOrUndefined, target.loaded);
   if (!diff.ok) return diff.error;
   if (Boolean(old.tls) !== Boolean(next.tls)) {
     return "config reload not supported for TLSConfig: enabling or disabling TLS on the client " +
@@ -73,6 +80,7 @@ export async function reloadOptions(
     }
   }
   target.swapOptions(next);
+  target.loaded = loadedMaterial(next);
   installTls?.();
   const log = target.log;
   for (const change of diff.changes) applyChange(target, change, old);

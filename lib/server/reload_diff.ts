@@ -36,10 +36,17 @@ export type ReloadDiff = { ok: true; changes: ReloadChange[] } | { ok: false; er
 /** Reads a file for the TLS comparison (certificates are compared by content). */
 export type FileReader = (path: string) => string | undefined;
 
+/** What the server has loaded (certificates are files: the path alone says nothing). */
+export interface LoadedMaterial {
+  /** {@link tlsIdentity} of the client-port TLS material in use. */
+  tls: string;
+}
+
 interface Field {
   /** Go's field name. */
   name: string;
-  value(o: ServerOptions, read: FileReader): unknown;
+  /** The value to compare; `loaded` is set for the options in force, unset for new ones. */
+  value(o: ServerOptions, read: FileReader, loaded?: LoadedMaterial): unknown;
   /** How the old and new values print in a refusal (`%v`); default String(). */
   show?(v: unknown): string;
   /** The log line when reloadable; absent = not reloadable. */
@@ -197,7 +204,7 @@ const FIELDS: Field[] = [
   { name: "TLSMap", value: (o) => o.tls?.verifyAndMap ?? false },
   {
     name: "TLSConfig",
-    value: (o, read) => tlsIdentity(o.tls, read),
+    value: (o, read, loaded) => loaded?.tls ?? tlsIdentity(o.tls, read),
     show: (v) => (v === "" ? "<nil>" : "&{...}"),
     line: (_v, next) => `Reloaded: tls = ${next.tls ? "enabled" : "disabled"}`,
     effect: "tls",
@@ -222,17 +229,22 @@ const FIELDS: Field[] = [
  * What `tls {}` amounts to for the comparison: the certificate, key and CA contents and the
  * verification mode ("" without TLS). A rotated certificate at the same path is a change.
  */
-function tlsIdentity(tls: TlsOptions | undefined, read: FileReader): string {
+export function tlsIdentity(tls: TlsOptions | undefined, read: FileReader): string {
   if (!tls) return "";
   const file = (p?: string) => (p === undefined ? null : read(p) ?? `<unreadable ${p}>`);
   return JSON.stringify([file(tls.certFile), file(tls.keyFile), file(tls.caFile), tls.verify]);
 }
 
 /** Compares the options in force with the reloaded ones (see the module notes). */
-export function diffOptions(old: ServerOptions, next: ServerOptions, read: FileReader): ReloadDiff {
+export function diffOptions(
+  old: ServerOptions,
+  next: ServerOptions,
+  read: FileReader,
+  loaded: LoadedMaterial,
+): ReloadDiff {
   const changes: ReloadChange[] = [];
   for (const f of FIELDS) {
-    const was = f.value(old, read);
+    const was = f.value(old, read, loaded);
     const now = f.value(next, read);
     const decision = f.decide
       ? f.decide(old, next)

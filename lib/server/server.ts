@@ -31,7 +31,8 @@ import type net from "node:net";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
-import { reloadOptions, type ReloadSource, type ReloadTarget } from "./reload.ts";
+import { loadedMaterial, reloadOptions, type ReloadSource, type ReloadTarget } from "./reload.ts";
+import type { LoadedMaterial } from "./reload_diff.ts";
 import { type LameDuckTarget, runLameDuck } from "./lame_duck.ts";
 import type { SignalTarget } from "./signals.ts";
 import { loadConfigFile } from "../config/mod.ts";
@@ -112,6 +113,8 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
    * also applies the command-line flags, as the reference does.
    */
   reloadSource?: ReloadSource;
+  /** What was read from files at start (or the last reload): the TLS material in use. */
+  loaded: LoadedMaterial = { tls: "" };
   private info?: { generation: number; value: Record<string, unknown> };
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -171,6 +174,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     }
     const port = o.port === -1 ? 0 : o.port;
     try {
+      this.loaded = loadedMaterial(o);
       if (!this.listenClients) {
         // Deploy mode: the host gives one port, served by the WebSocket listener.
       } else if (o.tls) {

@@ -1,0 +1,243 @@
+/**
+ * Config reload on SIGHUP, against this server and nats-server 2.9.10 in the same test: the
+ * `Reloaded: ...` log lines, refusals that leave the old config in force, and what connected
+ * clients see (credentials and permissions re-checked, TLS certificates rotated for new
+ * handshakes only).
+ */
+import net from "node:net";
+import tls from "node:tls";
+import { X509Certificate } from "node:crypto";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { haveOpenssl, testPki } from "../helpers/certs.ts";
+import { RawClient } from "../helpers/raw.ts";
+import { connected, nextSeen, reloadWith, sameOnBoth } from "./_reload_harness.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+const users = (a: string, b: string, perms = `["foo", "bar"]`) =>
+  `authorization { users: [
+    { user: a, password: ${a}, permissions: { subscribe: ${perms} } }
+    { user: b, password: ${b} }
+  ] }`;
+
+Deno.test("reload: a changed password closes that user's client, others stay", opts, async () => {
+  const seen = await sameOnBoth(users("pa", "pb"), async (p) => {
+    const a = await connected(p.port, '{"verbose":false,"user":"a","pass":"pa"}');
+    const b = await connected(p.port, '{"verbose":false,"user":"b","pass":"pb"}');
+    const log = await reloadWith(p, users("pa", "changed"));
+    const result = { log, a: await nextSeen(a), b: await nextSeen(b) };
+    a.close();
+    b.close();
+    return result;
+  });
+  assertEquals(seen.b, "-ERR 'Authorization Violation'\r\n<EOF>");
+  assertEquals(seen.a, "PONG\r\n");
+  assert(seen.log.includes(`ERR <client> - authentication error - User "b"`), seen.log.join("\n"));
+  assertEquals(seen.log.at(-1), "INF Reloaded server configuration");
+});
+
+Deno.test("reload: a removed permission drops the subscription with -ERR", opts, async () => {
+  const seen = await sameOnBoth(users("pa", "pb"), async (p) => {
+    const a = await connected(p.port, '{"verbose":false,"user":"a","pass":"pa"}');
+    await a.send("SUB foo 1\r\nSUB bar 2\r\n");
+    assertEquals(await nextSeen(a), "PONG\r\n");
+    const log = await reloadWith(p, users("pa", "pb", `["foo"]`));
+    const first = await nextSeen(a);
+    await a.send("PUB bar 2\r\nhi\r\nPUB foo 2\r\nok\r\n");
+    const after = await nextSeen(a);
+    a.close();
+    return { log, first, after };
+  });
+  assertEquals(
+    seen.first,
+    `-ERR 'Permissions Violation for Subscription to "bar" (sid "2")'\r\nPONG\r\n`,
+  );
+  assertEquals(seen.after, "MSG foo 1 2\r\nok\r\nPONG\r\n", "bar is no longer delivered");
+  assert(seen.log.includes(`INF Removed sub "bar" (sid "2") for User "a" - not authorized`));
+});
+
+Deno.test("reload: an added user can connect; log lines as the reference", opts, async () => {
+  const base = `authorization { users: [ { user: a, password: pa } ] }`;
+  const seen = await sameOnBoth(base, async (p) => {
+    const before = await RawClient.connect(p.port);
+    await before.info();
+    await before.send('CONNECT {"user":"c","pass":"pc"}\r\nPING\r\n');
+    const refused = await before.readUntil(() => false).catch(() => before.text);
+    before.close();
+    const log = await reloadWith(
+      p,
+      `authorization { users: [ { user: a, password: pa }, { user: c, password: pc } ] }`,
+    );
+    const c = await connected(p.port, '{"verbose":false,"user":"c","pass":"pc"}');
+    const after = await nextSeen(c);
+    c.close();
+    return { refused, log, after };
+  });
+  assertEquals(seen.refused, "-ERR 'Authorization Violation'\r\n");
+  assertEquals(seen.after, "PONG\r\n");
+  assertEquals(seen.log, [
+    "INF Reloaded: authorization users",
+    "INF Reloaded: accounts",
+    "INF Reloaded server configuration",
+  ]);
+});
+
+Deno.test("reload: log level and limits change; lines in the reference's order", opts, async () => {
+  const seen = await sameOnBoth("", async (p) => {
+    const log = await reloadWith(
+      p,
+      `debug: true\nmax_payload: 2000\nping_interval: "30s"\nwrite_deadline: "3s"\nmax_connections: 50`,
+    );
+    const mark = p.stderr().length;
+    const c = await RawClient.connect(p.port);
+    const info = await c.info();
+    await p.waitForLog((l) => l.slice(mark).includes("Client connection created"), 5000);
+    c.close();
+    const debugLine = p.stderr().slice(mark).includes("[DBG] 127.0.0.1:");
+    return { log, maxPayload: info.max_payload, debugLine };
+  });
+  assertEquals(seen.log, [
+    "INF Reloaded: debug = true",
+    "INF Reloaded: max_connections = 50",
+    "INF Reloaded: authorization users",
+    "INF Reloaded: accounts",
+    "INF Reloaded: ping_interval = 30s",
+    "INF Reloaded: max_payload = 2000",
+    "INF Reloaded: write_deadline = 3s",
+    "INF Reloaded server configuration",
+  ]);
+  assertEquals(seen.maxPayload, 2000, "INFO carries the new max_payload");
+  assert(seen.debugLine, "debug lines are written after the reload");
+});
+
+Deno.test(
+  "reload: a change that cannot be reloaded is refused, the old config stays",
+  opts,
+  async () => {
+    const seen = await sameOnBoth("max_payload: 100", async (p) => {
+      const c = await connected(p.port, `{"verbose":false}`);
+      const log = await reloadWith(p, "max_payload: 200\nmax_subscriptions: 10");
+      const fresh = await RawClient.connect(p.port);
+      const info = await fresh.info();
+      fresh.close();
+      const still = await nextSeen(c);
+      c.close();
+      return { log, maxPayload: info.max_payload, still };
+    });
+    assertEquals(seen.log, [
+      "ERR Failed to reload server configuration: config reload not supported for MaxSubs: " +
+      "old=0, new=10",
+    ]);
+    assertEquals(seen.maxPayload, 100, "max_payload of the old config still in force");
+    assertEquals(seen.still, "PONG\r\n");
+  },
+);
+
+Deno.test("reload: a broken file is reported and nothing changes", opts, async () => {
+  const seen = await sameOnBoth("max_payload: 100", async (p) => {
+    const c = await connected(p.port, `{"verbose":false}`);
+    const log = await reloadWith(p, "max_payload: 200\nfoo {\n");
+    const fresh = await RawClient.connect(p.port);
+    const info = await fresh.info();
+    fresh.close();
+    const still = await nextSeen(c);
+    c.close();
+    return {
+      failed: log.length === 1 && log[0].startsWith("ERR Failed to reload server configuration: "),
+      maxPayload: info.max_payload,
+      still,
+    };
+  });
+  assert(seen.failed, "one error line");
+  assertEquals(seen.maxPayload, 100);
+  assertEquals(seen.still, "PONG\r\n");
+});
+
+/** Connects over the INFO-then-TLS upgrade; returns the socket and the server's cert SHA-256. */
+async function tlsClient(port: number): Promise<{ socket: tls.TLSSocket; fingerprint: string }> {
+  const raw = net.connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    let buf = "";
+    raw.on("data", function onData(d: Uint8Array) {
+      buf += new TextDecoder().decode(d);
+      if (buf.includes("\r\n")) {
+        raw.off("data", onData);
+        resolve();
+      }
+    });
+    raw.once("error", reject);
+  });
+  const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+  });
+  const der = socket.getPeerCertificate(false).raw;
+  return { socket, fingerprint: new X509Certificate(der).fingerprint256 };
+}
+
+async function pingOverTls(socket: tls.TLSSocket, connect: boolean): Promise<boolean> {
+  return await new Promise<boolean>((resolve) => {
+    let got = "";
+    const timer = setTimeout(() => resolve(false), 3000);
+    socket.on("data", (d: Uint8Array) => {
+      got += new TextDecoder().decode(d);
+      if (got.includes("PONG")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    socket.write(`${connect ? 'CONNECT {"verbose":false}\r\n' : ""}PING\r\n`);
+  });
+}
+
+Deno.test(
+  "reload: a rotated TLS certificate serves new handshakes, old connections stay",
+  opts,
+  async () => {
+    if (!haveOpenssl()) return console.log("openssl missing: TLS rotation test skipped");
+    const pki = await testPki();
+    const fixtures = new URL("../fixtures/config/tls/", import.meta.url).pathname;
+    const certsDir = await Deno.makeTempDir({ prefix: "natsrot" });
+    const cert = `${certsDir}/cert.pem`;
+    const key = `${certsDir}/key.pem`;
+    await Deno.writeTextFile(cert, pki.server.certPem);
+    await Deno.writeTextFile(key, pki.server.keyPem);
+    const config = `tls { cert_file: "${cert}", key_file: "${key}" }`;
+    const first = new X509Certificate(pki.server.certPem).fingerprint256;
+    const second = new X509Certificate(await Deno.readTextFile(`${fixtures}server-cert.pem`))
+      .fingerprint256;
+    const result = await sameOnBoth(config, async (p) => {
+      const old = await tlsClient(p.port);
+      const oldOk = await pingOverTls(old.socket, true);
+      await Deno.copyFile(`${fixtures}server-cert.pem`, cert);
+      await Deno.copyFile(`${fixtures}server-key.pem`, key);
+      const log = await reloadWith(p, config);
+      const fresh = await tlsClient(p.port);
+      const freshOk = await pingOverTls(fresh.socket, true);
+      const stillOk = await pingOverTls(old.socket, false);
+      old.socket.destroy();
+      fresh.socket.destroy();
+      // The next server starts with the first certificate again.
+      await Deno.writeTextFile(cert, pki.server.certPem);
+      await Deno.writeTextFile(key, pki.server.keyPem);
+      return {
+        log,
+        oldCert: old.fingerprint === first,
+        newCert: fresh.fingerprint === second,
+        oldOk,
+        freshOk,
+        stillOk,
+      };
+    });
+    await Deno.remove(certsDir, { recursive: true });
+    assertEquals(result.log, [
+      "INF Reloaded: authorization users",
+      "INF Reloaded: accounts",
+      "INF Reloaded: tls = enabled",
+      "INF Reloaded server configuration",
+    ]);
+    assert(result.oldCert && result.newCert, "the new handshake sees the rotated certificate");
+    assert(result.oldOk && result.freshOk && result.stillOk, "both connections answer PING");
+  },
+);
