@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { allKeyRows } from "../config/keys.ts";
 import type { ServerOptions, TlsOptions } from "../config/options.ts";
 import { formatGoDuration, goFloat } from "../config/gofmt.ts";
 
@@ -157,6 +158,7 @@ const FIELDS: Field[] = [
   { name: "HTTPHost", value: (o) => (o.monitor.port === 0 ? "" : o.monitor.host) },
   { name: "HTTPPort", value: (o) => o.monitor.port },
   { name: "HTTPBasePath", value: (o) => o.monitor.basePath },
+  { name: "HTTPSPort", value: (o) => o.monitor.httpsPort ?? 0 },
   {
     name: "AuthTimeout",
     value: (o) => o.authTimeoutMs,
@@ -177,6 +179,7 @@ const FIELDS: Field[] = [
     effect: "clientLimits",
   },
   { name: "MaxPending", value: (o) => o.maxPending },
+  { name: "Cluster", value: (o) => o.clusterName ?? "", line: fixed("Reloaded: cluster") },
   { name: "LeafNode", value: (o) => JSON.stringify({ ...o.leafnodes, tls: undefined }) },
   {
     name: "Websocket",
@@ -215,6 +218,7 @@ const FIELDS: Field[] = [
     line: (_v, next) => `Reloaded: ${next.tls?.pinnedCerts?.length ?? 0} pinned_certs`,
     effect: "tls",
   },
+  { name: "AllowNonTLS", value: (o) => o.allowNonTls ?? false },
   {
     name: "WriteDeadline",
     value: (o) => o.writeDeadlineMs,
@@ -223,6 +227,7 @@ const FIELDS: Field[] = [
   },
   { name: "LameDuckDuration", value: (o) => o.lameDuckDurationMs, show: duration },
   { name: "LameDuckGracePeriod", value: (o) => o.lameDuckGracePeriodMs, show: duration },
+  { name: "Tags", value: (o) => JSON.stringify(o.tags ?? []), line: fixed("Reloaded: tags") },
 ];
 
 /**
@@ -233,6 +238,29 @@ export function tlsIdentity(tls: TlsOptions | undefined, read: FileReader): stri
   if (!tls) return "";
   const file = (p?: string) => (p === undefined ? null : read(p) ?? `<unreadable ${p}>`);
   return JSON.stringify([file(tls.certFile), file(tls.keyFile), file(tls.caFile), tls.verify]);
+}
+
+/**
+ * The key table's verdict per reference field (lib/config/keys.ts): false when every key that
+ * sets the field is non-reloadable, true when every one is, "partly" otherwise.
+ */
+export function tableReloadability(): Map<string, boolean | "partly"> {
+  const out = new Map<string, boolean | "partly">();
+  for (const row of allKeyRows()) {
+    for (const field of row.reload.fields) {
+      const was = out.get(field);
+      const now = row.reload.reloadable;
+      out.set(field, was === undefined || was === now ? now : "partly");
+    }
+  }
+  return out;
+}
+
+const TABLE = tableReloadability();
+
+/** The fields this diff knows, with whether it reloads them (for the consistency test). */
+export function diffFields(): { name: string; reloads: boolean }[] {
+  return FIELDS.map((f) => ({ name: f.name, reloads: f.line !== undefined || !!f.decide }));
 }
 
 /** Compares the options in force with the reloaded ones (see the module notes). */
@@ -246,11 +274,15 @@ export function diffOptions(
   for (const f of FIELDS) {
     const was = f.value(old, read, loaded);
     const now = f.value(next, read);
+    const changed = f.always || was !== now;
+    // The key table has the last word: a field it marks non-reloadable is refused.
     const decision = f.decide
       ? f.decide(old, next)
-      : f.always || was !== now
-      ? (f.line ? "reload" : "refuse")
-      : "same";
+      : !changed
+      ? "same"
+      : f.line && TABLE.get(f.name) !== false
+      ? "reload"
+      : "refuse";
     if (decision === "same") continue;
     if (decision === "refuse") {
       const show = f.show ?? String;

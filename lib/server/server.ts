@@ -37,7 +37,12 @@ import { type LameDuckTarget, runLameDuck } from "./lame_duck.ts";
 import type { SignalTarget } from "./signals.ts";
 import { loadConfigFile } from "../config/mod.ts";
 import { formatConfigError } from "../config/errors.ts";
-import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
+import {
+  ClosedConnections,
+  type MonitorTls,
+  type RunningMonitor,
+  startMonitor,
+} from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
 export const VERSION = "2.9.10";
@@ -87,6 +92,8 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   readonly serverName: string;
   readonly ports: ServerPorts = { client: 0 };
   readonly startedAt = new Date();
+  /** When the options in force were loaded (`config_load_time` in /varz). */
+  configLoadedAt = this.startedAt;
   /** Client connections accepted since start (monitoring's `total_connections`). */
   totalConnections = 0;
   /** Recently closed connections, kept while monitoring is enabled. */
@@ -135,7 +142,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     });
     options = this.store.options;
     this.serverName = options.serverName || this.serverId;
-    if (options.monitor.port !== 0) this.closedConnections = new ClosedConnections();
+    if (monitoringEnabled(options)) this.closedConnections = new ClosedConnections();
     this.done = new Promise((r) => this.resolveDone = r);
   }
 
@@ -163,13 +170,14 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);
+    if (o.clusterName) this.log.info(`  Cluster:  ${o.clusterName}`);
     this.log.info(`  Name:     ${this.serverName}`);
     this.log.info(`  ID:       ${this.serverId}`);
     for (const w of authWarnings(o.auth)) this.log.warn(w);
     if (o.configFile) this.log.info(`Using configuration file: ${o.configFile}`);
     // Monitoring first, as the reference does (its log line comes before the listeners').
-    if (o.monitor.port !== 0) {
-      this.monitor = startMonitor(this);
+    if (monitoringEnabled(o)) {
+      this.monitor = startMonitor(this, await monitorTls(o));
       this.ports.monitor = this.monitor.port;
     }
     const port = o.port === -1 ? 0 : o.port;
@@ -316,6 +324,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   /** Installs new options and rebuilds what derives from them (see {@link reload}). */
   swapOptions(next: ServerOptions): void {
     this.store.swap(next);
+    this.configLoadedAt = new Date();
   }
 
   /** Open client connections (a snapshot). */
@@ -451,8 +460,10 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
         go: `deno${Deno.version.deno}`,
         ...advertisedHostPort(o.clientAdvertise, o.host, this.ports.client),
         headers: !o.noHeaderSupport,
-        ...(o.tls ? { tls_required: true } : {}),
+        ...(o.tls && !o.allowNonTls ? { tls_required: true } : {}),
         ...(o.tls?.verify ? { tls_verify: true } : {}),
+        ...(o.tls && o.allowNonTls ? { tls_available: true } : {}),
+        ...(o.clusterName ? { cluster: o.clusterName } : {}),
         max_payload: o.maxPayload,
       };
       this.info = { generation, value };
@@ -523,6 +534,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       acceptor: this.tlsPort.acceptor,
       timeoutMs: this.options.tls!.timeoutMs,
       pinnedSpki: this.options.tls!.pinnedCerts,
+      allowPlain: this.options.allowNonTls,
     });
     const client = this.addClient(transport);
     transport.upgraded.then(() => {
@@ -557,6 +569,32 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       if (started > 0 && now - started > deadline) c.writeDeadlineExceeded();
     }
   }
+}
+
+/** Whether monitoring runs (`http_port`/`http`/`-m`, or `https_port`/`https`). */
+function monitoringEnabled(o: ServerOptions): boolean {
+  return o.monitor.port !== 0 || (o.monitor.httpsPort ?? 0) !== 0;
+}
+
+/**
+ * The certificate HTTPS monitoring serves (the top-level `tls` block's), undefined for plain
+ * HTTP. Throws the reference's `Can't start monitoring: ...` for a misconfiguration.
+ */
+async function monitorTls(o: ServerOptions): Promise<MonitorTls | undefined> {
+  const https = o.monitor.httpsPort ?? 0;
+  if (https === 0) return undefined;
+  if (o.monitor.port !== 0) {
+    throw new Error(
+      `Can't start monitoring: can't specify both HTTP (${o.monitor.port}) and HTTPs (${https}) ports`,
+    );
+  }
+  if (!o.tls?.certFile || !o.tls.keyFile) {
+    throw new Error("Can't start monitoring: TLS cert and key required for HTTPS");
+  }
+  return {
+    certPem: await Deno.readTextFile(o.tls.certFile),
+    keyPem: await Deno.readTextFile(o.tls.keyFile),
+  };
 }
 
 /** The client-port TLS acceptor for the certificates of `o.tls`. */

@@ -241,3 +241,14 @@ Deno.test(
     assert(result.oldOk && result.freshOk && result.stillOk, "both connections answer PING");
   },
 );
+
+Deno.test("reload: the diff agrees with the key table on what reloads", async () => {
+  const { diffFields, tableReloadability } = await import("../../lib/server/reload_diff.ts");
+  const table = tableReloadability();
+  for (const f of diffFields()) {
+    const verdict = table.get(f.name);
+    assert(verdict !== undefined, `${f.name}: no key of the table sets it`);
+    if (verdict === false) assert(!f.reloads, `${f.name}: the table says it does not reload`);
+    if (verdict === true) assert(f.reloads, `${f.name}: the table says it reloads`);
+  }
+});
