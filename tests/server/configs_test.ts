@@ -6,7 +6,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import https from "node:https";
 import { RawClient } from "../helpers/raw.ts";
 import { haveNatsServer } from "../helpers/reference.ts";
