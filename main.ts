@@ -124,22 +124,29 @@ async function main(args: string[], mode: RunMode): Promise<number> {
   // A reload reads the file again and applies the command-line flags over it.
   server.reloadSource = () => {
     const again = load(flags);
-    if (again.errors.length) return { options: again.options, errors: again.errors.map(String) };
+    if (again.errors.length) {
+      return { options: again.options, errors: again.errors.map(formatConfigError) };
+    }
     const reflagged = applyFlags(again.options, flags);
     return { options: deploy ? deployOptions(reflagged, mode.deployPort!) : reflagged, errors: [] };
   };
-  try {
-    await server.start();
-  } catch (err) {
-    if (isPermissionError(err)) throw err;
-    printErrors([String(err instanceof Error ? err.message : err)]);
-    return 1;
-  }
+  // Handlers go in before "Server is ready": a reload sent right after it must not kill us.
   let exitCode = 0;
-  installSignalHandlers(server, (code, now) => {
+  const removeHandlers = installSignalHandlers(server, (code, now) => {
     if (now) Deno.exit(code);
     exitCode = code;
   });
+  try {
+    await server.start();
+  } catch (err) {
+    if (isPermissionError(err)) {
+      removeHandlers();
+      throw err;
+    }
+    removeHandlers();
+    printErrors([String(err instanceof Error ? err.message : err)]);
+    return 1;
+  }
   // Signals, lame-duck mode and shutdown all end here.
   await server.finished;
   return exitCode;

@@ -41,7 +41,10 @@ export interface ReloadTarget {
 
 /** {@link LoadedMaterial} for `o`, read now. */
 export function loadedMaterial(o: ServerOptions): LoadedMaterial {
-  return { tls: tlsIdentity(o.tls, readOrUndefined) };
+  return {
+    tls: tlsIdentity(o.tls, readOrUndefined),
+    wsTls: tlsIdentity(o.websocket.tls, readOrUndefined),
+  };
 }
 
 /** Reads a file as text, undefined when it cannot be read. */

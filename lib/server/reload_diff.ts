@@ -41,6 +41,8 @@ export type FileReader = (path: string) => string | undefined;
 export interface LoadedMaterial {
   /** {@link tlsIdentity} of the client-port TLS material in use. */
   tls: string;
+  /** {@link tlsIdentity} of the WebSocket listener's TLS material in use. */
+  wsTls: string;
 }
 
 interface Field {
@@ -186,6 +188,13 @@ const FIELDS: Field[] = [
     value: (o) => JSON.stringify({ ...o.websocket, tls: undefined }),
   },
   {
+    // The reference reloads WebSocket certificates; here they are loaded when the listener
+    // starts (Deno.serve cannot swap them), so a change is refused rather than ignored.
+    name: "Websocket",
+    value: (o, read, loaded) => loaded?.wsTls ?? tlsIdentity(o.websocket.tls, read),
+    show: (v) => (v === "" ? "{tls: none}" : `{tls: certificates ${fingerprint(String(v))}}`),
+  },
+  {
     name: "PidFile",
     value: (o) => o.pidFile ?? "",
     line: reloaded("pid_file"),
@@ -229,6 +238,13 @@ const FIELDS: Field[] = [
   { name: "LameDuckGracePeriod", value: (o) => o.lameDuckGracePeriodMs, show: duration },
   { name: "Tags", value: (o) => JSON.stringify(o.tags ?? []), line: fixed("Reloaded: tags") },
 ];
+
+/** A short FNV-1a digest telling two sets of TLS material apart in a refusal. */
+function fingerprint(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
 
 /**
  * What `tls {}` amounts to for the comparison: the certificate, key and CA contents and the

@@ -121,7 +121,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
    */
   reloadSource?: ReloadSource;
   /** What was read from files at start (or the last reload): the TLS material in use. */
-  loaded: LoadedMaterial = { tls: "" };
+  loaded: LoadedMaterial = { tls: "", wsTls: "" };
   private info?: { generation: number; value: Record<string, unknown> };
   private readonly done: Promise<void>;
   private resolveDone!: () => void;

@@ -70,7 +70,10 @@ export async function reloadWith(p: ServerProcess, config: string): Promise<stri
   p.kill("SIGHUP");
   const done = (log: string) =>
     /Reloaded server configuration|Failed to reload server configuration/.test(log.slice(mark));
-  assert(await p.waitForLog(done, 15_000), `no reload outcome logged:\n${p.stderr().slice(mark)}`);
+  assert(
+    await p.waitForLog(done, 15_000),
+    `no reload outcome logged (exited: ${JSON.stringify(p.exited())}):\n${p.stderr()}`,
+  );
   // Lines the re-checks write right after (closed connections) settle within a moment.
   await p.waitForLog(() => false, 150);
   return normaliseLog(p.stderr().slice(mark)).filter((l) => !l.startsWith("DBG Trapped"));
