@@ -65,15 +65,25 @@ export interface ServerState extends DerivedFrom {
 }
 
 /**
- * Builds the state for `options`. The accounts registry is kept when the accounts config is
- * unchanged (their subscriptions live in it); the authenticator is always rebuilt.
+ * Builds the state for `options`. On a swap the accounts registry stays (the subscriptions
+ * live in its accounts): changed accounts are redefined in place, removed ones dropped, new
+ * ones added, through its run-time API. The authenticator is always rebuilt.
  */
 export function deriveServerState(options: ServerOptions, previous?: ServerState): ServerState {
-  const sameAccounts = previous !== undefined &&
-    JSON.stringify(previous.options.auth.accounts) === JSON.stringify(options.auth.accounts);
-  const accounts = sameAccounts ? previous.accounts : new AccountRegistry(options.auth.accounts);
-  accounts.get("$G");
-  return { options, authenticator: createAuthenticator(options.auth), accounts };
+  const authenticator = createAuthenticator(options.auth);
+  if (!previous) {
+    const accounts = new AccountRegistry(options.auth.accounts);
+    accounts.get("$G");
+    return { options, authenticator, accounts };
+  }
+  const accounts = previous.accounts;
+  const was = new Map(previous.options.auth.accounts.map((a) => [a.name, JSON.stringify(a)]));
+  const now = new Set(options.auth.accounts.map((a) => a.name));
+  for (const name of was.keys()) if (!now.has(name)) accounts.remove(name);
+  for (const def of options.auth.accounts) {
+    if (was.get(def.name) !== JSON.stringify(def)) accounts.define(def);
+  }
+  return { options, authenticator, accounts };
 }
 
 /** A running NATS server. */

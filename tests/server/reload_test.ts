@@ -252,3 +252,32 @@ Deno.test("reload: the diff agrees with the key table on what reloads", async ()
     if (verdict === true) assert(f.reloads, `${f.name}: the table says it reloads`);
   }
 });
+
+Deno.test(
+  "reload: accounts change; a user moved to another account is closed, others keep their subscriptions",
+  opts,
+  async () => {
+    const accounts = (bIn: string) =>
+      `accounts {
+      A { users: [ { user: a, password: pa } ] }
+      B { users: [ ${bIn === "B" ? "{ user: b, password: pb }" : ""} ] }
+      C { users: [ ${bIn === "C" ? "{ user: b, password: pb }" : ""} ] }
+    }`;
+    const seen = await sameOnBoth(accounts("B"), async (p) => {
+      const a = await connected(p.port, '{"verbose":false,"user":"a","pass":"pa"}');
+      await a.send("SUB x 1\r\n");
+      assertEquals(await nextSeen(a), "PONG\r\n");
+      const b = await connected(p.port, '{"verbose":false,"user":"b","pass":"pb"}');
+      const log = await reloadWith(p, accounts("C"));
+      const bSaw = await nextSeen(b);
+      await a.send("PUB x 2\r\nhi\r\n");
+      const aSaw = await nextSeen(a);
+      a.close();
+      b.close();
+      return { log, aSaw, bSaw };
+    });
+    assertEquals(seen.bSaw, "<EOF>");
+    assertEquals(seen.aSaw, "MSG x 1 2\r\nhi\r\nPONG\r\n");
+    assertEquals(seen.log.at(-1), "INF Reloaded server configuration");
+  },
+);
