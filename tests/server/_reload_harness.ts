@@ -3,6 +3,9 @@
  * when it is on PATH, nats-server's, and hands back what each showed, so a test can compare
  * them: normalised log lines and what raw clients saw.
  */
+import net from "node:net";
+import tls from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { RawClient } from "../helpers/raw.ts";
 import { haveNatsServer } from "../helpers/reference.ts";
@@ -100,4 +103,45 @@ export async function nextSeen(c: RawClient): Promise<string> {
   const text = c.text;
   c.text = "";
   return text + (c.closed ? "<EOF>" : "");
+}
+
+/** Connects over the INFO-then-TLS upgrade; returns the socket and the server's cert SHA-256. */
+export async function tlsClient(
+  port: number,
+): Promise<{ socket: tls.TLSSocket; fingerprint: string }> {
+  const raw = net.connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    let buf = "";
+    raw.on("data", function onData(d: Uint8Array) {
+      buf += new TextDecoder().decode(d);
+      if (buf.includes("\r\n")) {
+        raw.off("data", onData);
+        resolve();
+      }
+    });
+    raw.once("error", reject);
+  });
+  const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+  });
+  const der = socket.getPeerCertificate(false).raw;
+  return { socket, fingerprint: new X509Certificate(der).fingerprint256 };
+}
+
+/** CONNECT (when `connect`) and PING over an upgraded socket; true once PONG came back. */
+export async function pingOverTls(socket: tls.TLSSocket, connect: boolean): Promise<boolean> {
+  return await new Promise<boolean>((resolve) => {
+    let got = "";
+    const timer = setTimeout(() => resolve(false), 3000);
+    socket.on("data", (d: Uint8Array) => {
+      got += new TextDecoder().decode(d);
+      if (got.includes("PONG")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    socket.write(`${connect ? 'CONNECT {"verbose":false}\r\n' : ""}PING\r\n`);
+  });
 }

@@ -4,13 +4,11 @@
  * (plain and TLS clients on one port), `https_port` (monitoring over TLS), and a cluster with
  * routes refused with a hint to use leafnodes.
  */
-import net from "node:net";
-import tls from "node:tls";
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import https from "node:https";
 import { RawClient } from "../helpers/raw.ts";
 import { haveNatsServer } from "../helpers/reference.ts";
-import { sameOnBoth } from "./_reload_harness.ts";
+import { pingOverTls, sameOnBoth, tlsClient } from "./_reload_harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -92,27 +90,10 @@ Deno.test("configs: a cluster with routes or a listener is refused, saying to us
 
 /** PING/PONG over TLS after the plaintext INFO; resolves with what came back. */
 async function tlsPing(port: number): Promise<string> {
-  const raw = net.connect(port, "127.0.0.1");
-  await new Promise((r) => raw.once("data", r));
-  const s = tls.connect({ socket: raw, rejectUnauthorized: false });
-  await new Promise<void>((resolve, reject) => {
-    s.once("secureConnect", () => resolve());
-    s.once("error", reject);
-  });
-  const got = await new Promise<string>((resolve) => {
-    let text = "";
-    const timer = setTimeout(() => resolve(text), 3000);
-    s.on("data", (d: Uint8Array) => {
-      text += new TextDecoder().decode(d);
-      if (text.includes("PONG")) {
-        clearTimeout(timer);
-        resolve(text);
-      }
-    });
-    s.write('CONNECT {"verbose":false}\r\nPING\r\n');
-  });
-  s.destroy();
-  return got;
+  const { socket } = await tlsClient(port);
+  const ok = await pingOverTls(socket, true);
+  socket.destroy();
+  return ok ? "PONG\r\n" : "";
 }
 
 Deno.test("configs: allow_non_tls serves plaintext and TLS clients on one port", opts, async () => {

@@ -4,13 +4,18 @@
  * clients see (credentials and permissions re-checked, TLS certificates rotated for new
  * handshakes only).
  */
-import net from "node:net";
-import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { haveOpenssl, testPki } from "../helpers/certs.ts";
 import { RawClient } from "../helpers/raw.ts";
-import { connected, nextSeen, reloadWith, sameOnBoth } from "./_reload_harness.ts";
+import {
+  connected,
+  nextSeen,
+  pingOverTls,
+  reloadWith,
+  sameOnBoth,
+  tlsClient,
+} from "./_reload_harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -110,84 +115,35 @@ Deno.test("reload: log level and limits change; lines in the reference's order",
   assert(seen.debugLine, "debug lines are written after the reload");
 });
 
-Deno.test(
-  "reload: a change that cannot be reloaded is refused, the old config stays",
-  opts,
-  async () => {
+/** Reloads that must change nothing: the error line, and the old config still in force. */
+const REFUSED: { name: string; next: string; error: (line: string) => boolean }[] = [
+  {
+    name: "a change that cannot be reloaded is refused",
+    next: "max_payload: 200\nmax_subscriptions: 10",
+    error: (l) =>
+      l === "ERR Failed to reload server configuration: config reload not supported for " +
+          "MaxSubs: old=0, new=10",
+  },
+  {
+    name: "a broken file is reported",
+    next: "max_payload: 200\nfoo {\n",
+    error: (l) => l.startsWith("ERR Failed to reload server configuration: "),
+  },
+];
+
+for (const { name, next, error } of REFUSED) {
+  Deno.test(`reload: ${name}; the old config stays`, opts, async () => {
     const seen = await sameOnBoth("max_payload: 100", async (p) => {
       const c = await connected(p.port, `{"verbose":false}`);
-      const log = await reloadWith(p, "max_payload: 200\nmax_subscriptions: 10");
+      const log = await reloadWith(p, next);
       const fresh = await RawClient.connect(p.port);
       const info = await fresh.info();
       fresh.close();
       const still = await nextSeen(c);
       c.close();
-      return { log, maxPayload: info.max_payload, still };
+      return { failed: log.length === 1 && error(log[0]), maxPayload: info.max_payload, still };
     });
-    assertEquals(seen.log, [
-      "ERR Failed to reload server configuration: config reload not supported for MaxSubs: " +
-      "old=0, new=10",
-    ]);
-    assertEquals(seen.maxPayload, 100, "max_payload of the old config still in force");
-    assertEquals(seen.still, "PONG\r\n");
-  },
-);
-
-Deno.test("reload: a broken file is reported and nothing changes", opts, async () => {
-  const seen = await sameOnBoth("max_payload: 100", async (p) => {
-    const c = await connected(p.port, `{"verbose":false}`);
-    const log = await reloadWith(p, "max_payload: 200\nfoo {\n");
-    const fresh = await RawClient.connect(p.port);
-    const info = await fresh.info();
-    fresh.close();
-    const still = await nextSeen(c);
-    c.close();
-    return {
-      failed: log.length === 1 && log[0].startsWith("ERR Failed to reload server configuration: "),
-      maxPayload: info.max_payload,
-      still,
-    };
-  });
-  assert(seen.failed, "one error line");
-  assertEquals(seen.maxPayload, 100);
-  assertEquals(seen.still, "PONG\r\n");
-});
-
-/** Connects over the INFO-then-TLS upgrade; returns the socket and the server's cert SHA-256. */
-async function tlsClient(port: number): Promise<{ socket: tls.TLSSocket; fingerprint: string }> {
-  const raw = net.connect(port, "127.0.0.1");
-  await new Promise<void>((resolve, reject) => {
-    let buf = "";
-    raw.on("data", function onData(d: Uint8Array) {
-      buf += new TextDecoder().decode(d);
-      if (buf.includes("\r\n")) {
-        raw.off("data", onData);
-        resolve();
-      }
-    });
-    raw.once("error", reject);
-  });
-  const socket = tls.connect({ socket: raw, rejectUnauthorized: false });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("secureConnect", () => resolve());
-    socket.once("error", reject);
-  });
-  const der = socket.getPeerCertificate(false).raw;
-  return { socket, fingerprint: new X509Certificate(der).fingerprint256 };
-}
-
-async function pingOverTls(socket: tls.TLSSocket, connect: boolean): Promise<boolean> {
-  return await new Promise<boolean>((resolve) => {
-    let got = "";
-    const timer = setTimeout(() => resolve(false), 3000);
-    socket.on("data", (d: Uint8Array) => {
-      got += new TextDecoder().decode(d);
-      if (got.includes("PONG")) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-    socket.write(`${connect ? 'CONNECT {"verbose":false}\r\n' : ""}PING\r\n`);
+    assertEquals(seen, { failed: true, maxPayload: 100, still: "PONG\r\n" });
   });
 }
 
