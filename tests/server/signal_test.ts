@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { haveNatsServer } from "../helpers/reference.ts";
 import type { ServerProcess, ServerProgram } from "../helpers/server_process.ts";
-import { normaliseLog, sameOnBoth } from "./_reload_harness.ts";
+import { normaliseLog, programs, sameOnBoth } from "./_reload_harness.ts";
 import { sendSignalCommand, SignalError } from "../../lib/server/signals.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -158,4 +158,53 @@ Deno.test("--signal without a pid: one running server, none, or several", () => 
     `unknown signal "bogus"`,
   );
   assertEquals(sent, []);
+});
+
+/** Polls `file` until it holds `text` (bounded); returns its content. */
+async function fileWith(file: string, text: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let content = "";
+  while (!content.includes(text) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    content = await Deno.readTextFile(file).catch(() => "");
+  }
+  return content;
+}
+
+Deno.test("SIGUSR1 reopens the log file after rotation, as nats-server does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "natslog" });
+  const logFile = `${dir}/server.log`;
+  const seen: Record<string, unknown>[] = [];
+  for (const program of programs()) {
+    const args = ["-a", "127.0.0.1", "-p", "-1", "-l", logFile];
+    const [cmd, full] = program === "ours"
+      ? [Deno.execPath(), ["run", "--allow-net", "--allow-read", "--allow-write", MAIN, ...args]]
+      : ["nats-server", args];
+    const child = new Deno.Command(cmd, { args: full, stdout: "null", stderr: "null" }).spawn();
+    const started = await fileWith(logFile, "Server is ready");
+    await Deno.rename(logFile, `${logFile}.1`);
+    child.kill("SIGUSR1");
+    const reopened = await fileWith(logFile, "File log re-opened");
+    child.kill("SIGINT");
+    await child.status;
+    seen.push({
+      started: started.includes("Server is ready"),
+      reopened: normaliseLog(reopened).filter((l) =>
+        !l.includes("Shutdown") && !l.includes("Exiting")
+      ),
+    });
+    await Deno.remove(`${logFile}.1`);
+    await Deno.remove(logFile).catch(() => {});
+  }
+  await Deno.remove(dir, { recursive: true });
+  for (const s of seen) assertEquals(s, { started: true, reopened: ["INF File log re-opened"] });
+});
+
+Deno.test("SIGQUIT exits at once with code 2, as Go's runtime does", opts, async () => {
+  const seen = await sameOnBoth("", async (p) => {
+    p.kill("SIGQUIT");
+    const status = await p.waitForExit(10_000);
+    return { code: status?.code, quitLine: /SIGQUIT: quit/.test(p.stderr()) };
+  });
+  assertEquals(seen, { code: 2, quitLine: true });
 });
