@@ -121,15 +121,21 @@ async function main(args: string[], mode: RunMode): Promise<number> {
     logFile: options.logFile,
   });
   const server = new NatsServer(options, log, !deploy);
-  // A reload reads the file again and applies the command-line flags over it.
-  server.reloadSource = () => {
-    const again = load(flags);
-    if (again.errors.length) {
-      return { options: again.options, errors: again.errors.map(formatConfigError) };
-    }
-    const reflagged = applyFlags(again.options, flags);
-    return { options: deploy ? deployOptions(reflagged, mode.deployPort!) : reflagged, errors: [] };
-  };
+  // A reload reads the file again and applies the command-line flags over it; without -c the
+  // server refuses to reload, as the reference does.
+  if (flags.config !== undefined) {
+    server.reloadSource = () => {
+      const again = load(flags);
+      if (again.errors.length) {
+        return { options: again.options, errors: again.errors.map(formatConfigError) };
+      }
+      const reflagged = applyFlags(again.options, flags);
+      return {
+        options: deploy ? deployOptions(reflagged, mode.deployPort!) : reflagged,
+        errors: [],
+      };
+    };
+  }
   // Handlers go in before "Server is ready": a reload sent right after it must not kill us.
   let exitCode = 0;
   const removeHandlers = installSignalHandlers(server, (code, now) => {
