@@ -300,6 +300,11 @@ export abstract class Connection implements OpHandler, Origin {
     this.out.push(encoder.encode(infoLine({ ...this.info(), nonce: undefined, ...extra })));
   }
 
+  /** How log lines name it: `host:port - cid:N`, with the client's tag once CONNECT told it. */
+  get logName(): string {
+    return this.logPrefix();
+  }
+
   /** Re-reads what it caches from the logger (the trace level) after a reload. */
   refreshSettings(): void {
     this.tracing = this.ctx.log.traceEnabled;

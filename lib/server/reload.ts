@@ -111,6 +111,7 @@ function applyChange(target: ReloadTarget, change: ReloadChange, old: ServerOpti
     if (max > 0 && open.length > max) {
       const excess = open.slice(0, open.length - max);
       for (const c of excess) {
+        log.error(`${c.logName} - ${Err.maxConnections}`);
         c.sendErr(Err.maxConnections);
         c.close(Closed.maxConnections);
       }
@@ -150,7 +151,7 @@ async function recheckClient(c: ClientConnection, o: ServerOptions, log: Logger)
   const id = await c.reauthenticate();
   if (c.isClosed) return;
   if (!id) {
-    log.error(`${c} - authentication error${authUserSuffix(c, o)}`);
+    log.error(`${c.logName} - authentication error${authUserSuffix(c, o)}`);
     c.sendErr(Err.authViolation);
     c.close(Closed.authViolation);
     return;

@@ -11,6 +11,7 @@ import { RawClient } from "../helpers/raw.ts";
 import {
   connected,
   nextSeen,
+  normaliseLog,
   pingOverTls,
   reloadWith,
   sameOnBoth,
@@ -237,3 +238,34 @@ Deno.test(
     assertEquals(seen.log.at(-1), "INF Reloaded server configuration");
   },
 );
+
+Deno.test("reload: a lower max_connections closes the clients beyond it", opts, async () => {
+  const seen = await sameOnBoth("", async (p) => {
+    const clients = [];
+    for (let i = 0; i < 3; i++) clients.push(await connected(p.port, `{"verbose":false}`));
+    const log = await reloadWith(p, "max_connections: 1");
+    const saw = [];
+    for (const c of clients) {
+      saw.push(await nextSeen(c));
+      c.close();
+    }
+    return { log, closed: saw.filter((t) => t.includes("maximum connections exceeded")).length };
+  });
+  assertEquals(seen.closed, 2);
+  assert(seen.log.includes("INF Closed 2 connections to fall within max_connections"));
+  assert(seen.log.includes("INF Reloaded: max_connections = 1"));
+});
+
+Deno.test("reload: turning trace on traces the clients already connected", opts, async () => {
+  const seen = await sameOnBoth("", async (p) => {
+    const c = await connected(p.port, `{"verbose":false}`);
+    const log = await reloadWith(p, "trace: true");
+    const mark = p.stderr().length;
+    await nextSeen(c);
+    await p.waitForLog((l) => l.slice(mark).includes("->> [PONG]"), 5000);
+    c.close();
+    return { log, traced: normaliseLog(p.stderr().slice(mark)).filter((l) => l.startsWith("TRC")) };
+  });
+  assertEquals(seen.log[0], "INF Reloaded: trace = true");
+  assertEquals(seen.traced, ["TRC <client> - <<- [PING]", "TRC <client> - ->> [PONG]"]);
+});
