@@ -32,6 +32,8 @@ export interface ReloadTarget {
   swapOptions(next: ServerOptions): void;
   /** Prepares TLS material for new handshakes; throws when unusable. Returns the installer. */
   prepareTls(next: ServerOptions): Promise<() => void>;
+  /** The same for the WebSocket listener's certificates. */
+  prepareWsTls(next: ServerOptions): Promise<() => void>;
   /** Open client connections. */
   clients(): ClientConnection[];
   /** Writes the pid file / rewrites the ports file (after the swap). */
@@ -74,17 +76,16 @@ export async function reloadOptions(
   const problems = validateOptions(next);
   if (problems.length) return problems.join("\n");
   const effects = new Set(diff.changes.map((c) => c.effect));
-  let installTls: (() => void) | undefined;
-  if (effects.has("tls") && next.tls) {
-    try {
-      installTls = await target.prepareTls(next);
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
-    }
+  const installers: (() => void)[] = [];
+  try {
+    if (effects.has("tls") && next.tls) installers.push(await target.prepareTls(next));
+    if (effects.has("wsTls")) installers.push(await target.prepareWsTls(next));
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
   target.swapOptions(next);
-  target.loaded = loadedMaterial(next);
-  installTls?.();
+  target.loaded = { ...loadedMaterial(next), wsTlsSwappable: target.loaded.wsTlsSwappable };
+  for (const install of installers) install();
   const log = target.log;
   for (const change of diff.changes) applyChange(target, change, old);
   if (effects.has("logging") && "configure" in log) {

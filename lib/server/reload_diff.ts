@@ -20,7 +20,8 @@ export type ReloadEffect =
   | "maxConnections"
   | "pidFile"
   | "portsFile"
-  | "clientLimits";
+  | "clientLimits"
+  | "wsTls";
 
 /** One changed, reloadable field. */
 export interface ReloadChange {
@@ -43,6 +44,8 @@ export interface LoadedMaterial {
   tls: string;
   /** {@link tlsIdentity} of the WebSocket listener's TLS material in use. */
   wsTls: string;
+  /** Whether the WebSocket engine can swap certificates (the codec engine can). */
+  wsTlsSwappable?: boolean;
 }
 
 interface Field {
@@ -188,11 +191,12 @@ const FIELDS: Field[] = [
     value: (o) => JSON.stringify({ ...o.websocket, tls: undefined }),
   },
   {
-    // The reference reloads WebSocket certificates; here they are loaded when the listener
-    // starts (Deno.serve cannot swap them), so a change is refused rather than ignored.
+    // The reference reloads WebSocket certificates (silently). The codec engine swaps them for
+    // new handshakes; Deno.serve (native engine) cannot, so there a change is refused.
     name: "Websocket",
     value: (o, read, loaded) => loaded?.wsTls ?? tlsIdentity(o.websocket.tls, read),
     show: (v) => (v === "" ? "{tls: none}" : `{tls: certificates ${fingerprint(String(v))}}`),
+    effect: "wsTls",
   },
   {
     name: "PidFile",
@@ -238,6 +242,11 @@ const FIELDS: Field[] = [
   { name: "LameDuckGracePeriod", value: (o) => o.lameDuckGracePeriodMs, show: duration },
   { name: "Tags", value: (o) => JSON.stringify(o.tags ?? []), line: fixed("Reloaded: tags") },
 ];
+
+/** A WebSocket certificate change the engine can apply: TLS on both sides, engine can swap. */
+function swappableWsTls(old: ServerOptions, next: ServerOptions, loaded: LoadedMaterial): boolean {
+  return Boolean(old.websocket.tls && next.websocket.tls && loaded.wsTlsSwappable);
+}
 
 /** A short FNV-1a digest telling two sets of TLS material apart in a refusal. */
 function fingerprint(s: string): string {
@@ -296,6 +305,8 @@ export function diffOptions(
       ? f.decide(old, next)
       : !changed
       ? "same"
+      : f.effect === "wsTls"
+      ? (swappableWsTls(old, next, loaded) ? "reload" : "refuse")
       : f.line && TABLE.get(f.name) !== false
       ? "reload"
       : "refuse";
@@ -307,7 +318,7 @@ export function diffOptions(
         error: `config reload not supported for ${f.name}: old=${show(was)}, new=${show(now)}`,
       };
     }
-    changes.push({ field: f.name, line: f.line!(now, next), effect: f.effect });
+    changes.push({ field: f.name, line: f.line?.(now, next) ?? "", effect: f.effect });
   }
   return { ok: true, changes };
 }

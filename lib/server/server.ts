@@ -28,7 +28,7 @@ import {
   TlsAcceptor,
 } from "../transport/tls_server.ts";
 import type net from "node:net";
-import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
+import { readWsTls, type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
 import { loadedMaterial, reloadOptions, type ReloadSource, type ReloadTarget } from "./reload.ts";
@@ -234,6 +234,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       throw err;
     }
     if (this.ws) this.ports.websocket = this.ws.listener.port;
+    this.loaded.wsTlsSwappable = this.ws?.listener.replaceTls !== undefined;
     this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
     this.writeProcessFiles();
     this.log.info("Server is ready");
@@ -350,6 +351,14 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       // The old acceptor still finishes handshakes already started on it.
       this.retiredAcceptors.push(this.tlsPort.acceptor);
       this.tlsPort.acceptor = acceptor;
+    };
+  }
+
+  /** Reads the WebSocket certificates of `next`; the returned function swaps them in. */
+  async prepareWsTls(next: ServerOptions): Promise<() => void> {
+    const tls = await readWsTls(next.websocket);
+    return () => {
+      if (tls) this.ws?.listener.replaceTls?.(tls);
     };
   }
 

@@ -53,3 +53,42 @@ Deno.test("embedding: lameDuck() tells clients and shuts down", opts, async () =
   await done;
   await nc.closed();
 });
+
+Deno.test(
+  "embedding: the native WebSocket engine refuses a certificate change on reload",
+  opts,
+  async () => {
+    const fixtures = new URL("../fixtures/config/tls/", import.meta.url).pathname;
+    const dir = await Deno.makeTempDir({ prefix: "natswsnat" });
+    const cert = `${dir}/cert.pem`;
+    const key = `${dir}/key.pem`;
+    await Deno.copyFile(`${fixtures}server-cert.pem`, cert);
+    await Deno.copyFile(`${fixtures}server-key.pem`, key);
+    const config = `websocket {
+    listen: "127.0.0.1:-1"
+    engine: native
+    tls { cert_file: "${cert}", key_file: "${key}" }
+  }`;
+    const s = await startOurs(config);
+    try {
+      await s.handle.reload(config); // unchanged files: nothing to refuse
+      await Deno.writeTextFile(cert, (await Deno.readTextFile(cert)) + "\n");
+      let refused: unknown;
+      try {
+        await s.handle.reload(config);
+      } catch (err) {
+        refused = err;
+      }
+      assert(refused instanceof ServerConfigError, "refused");
+      const [text] = (refused as ServerConfigError).errors;
+      assert(
+        /^config reload not supported for Websocket: old=\{tls: certificates [0-9a-f]{8}\}, new=\{tls: certificates [0-9a-f]{8}\}$/
+          .test(text),
+        text,
+      );
+    } finally {
+      await s.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

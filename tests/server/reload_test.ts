@@ -4,6 +4,7 @@
  * clients see (credentials and permissions re-checked, TLS certificates rotated for new
  * handshakes only).
  */
+import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { haveOpenssl, testPki } from "../helpers/certs.ts";
@@ -269,3 +270,61 @@ Deno.test("reload: turning trace on traces the clients already connected", opts,
   assertEquals(seen.log[0], "INF Reloaded: trace = true");
   assertEquals(seen.traced, ["TRC <client> - <<- [PING]", "TRC <client> - ->> [PONG]"]);
 });
+
+/** The SHA-256 fingerprint of the certificate a TLS listener presents now. */
+async function presentedCert(port: number): Promise<string> {
+  const s = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    s.once("secureConnect", () => resolve());
+    s.once("error", reject);
+  });
+  const fp = new X509Certificate(s.getPeerCertificate(false).raw).fingerprint256;
+  s.destroy();
+  return fp;
+}
+
+Deno.test(
+  "reload: rotated WebSocket certificates serve new handshakes (codec engine)",
+  opts,
+  async () => {
+    if (!haveOpenssl()) return console.log("openssl missing: WebSocket TLS rotation test skipped");
+    const pki = await testPki();
+    const fixtures = new URL("../fixtures/config/tls/", import.meta.url).pathname;
+    const dir = await Deno.makeTempDir({ prefix: "natswsrot" });
+    const cert = `${dir}/cert.pem`;
+    const key = `${dir}/key.pem`;
+    const restore = async () => {
+      await Deno.writeTextFile(cert, pki.server.certPem);
+      await Deno.writeTextFile(key, pki.server.keyPem);
+    };
+    await restore();
+    // compression makes the auto engine choice the codec engine (the reference knows the key).
+    const config = `websocket {
+    listen: "127.0.0.1:-1"
+    compression: true
+    tls { cert_file: "${cert}", key_file: "${key}" }
+  }`;
+    const first = new X509Certificate(pki.server.certPem).fingerprint256;
+    const second = new X509Certificate(await Deno.readTextFile(`${fixtures}server-cert.pem`))
+      .fingerprint256;
+    const seen = await sameOnBoth(config, async (p) => {
+      const before = await presentedCert(p.wsPort!);
+      await Deno.copyFile(`${fixtures}server-cert.pem`, cert);
+      await Deno.copyFile(`${fixtures}server-key.pem`, key);
+      const log = await reloadWith(p, config);
+      const after = await presentedCert(p.wsPort!);
+      await restore();
+      return { log, before: before === first, after: after === second };
+    });
+    await Deno.remove(dir, { recursive: true });
+    assertEquals(seen, {
+      log: [
+        "INF Reloaded: authorization users",
+        "INF Reloaded: accounts",
+        "INF Reloaded server configuration",
+      ],
+      before: true,
+      after: true,
+    });
+  },
+);
