@@ -149,36 +149,55 @@ for (const { name, next, error } of REFUSED) {
   });
 }
 
+/**
+ * A certificate pair at fixed paths that a test rotates: the test PKI's server certificate first,
+ * the fixture one after `rotate()`; `restore()` puts the first back (for the next server).
+ */
+async function rotatingCert() {
+  const pki = await testPki();
+  const fixtures = new URL("../fixtures/config/tls/", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "natsrot" });
+  const cert = `${dir}/cert.pem`;
+  const key = `${dir}/key.pem`;
+  const restore = async () => {
+    await Deno.writeTextFile(cert, pki.server.certPem);
+    await Deno.writeTextFile(key, pki.server.keyPem);
+  };
+  await restore();
+  return {
+    cert,
+    key,
+    first: new X509Certificate(pki.server.certPem).fingerprint256,
+    second: new X509Certificate(await Deno.readTextFile(`${fixtures}server-cert.pem`))
+      .fingerprint256,
+    restore,
+    rotate: async () => {
+      await Deno.copyFile(`${fixtures}server-cert.pem`, cert);
+      await Deno.copyFile(`${fixtures}server-key.pem`, key);
+    },
+    cleanup: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
 Deno.test(
   "reload: a rotated TLS certificate serves new handshakes, old connections stay",
   opts,
   async () => {
     if (!haveOpenssl()) return console.log("openssl missing: TLS rotation test skipped");
-    const pki = await testPki();
-    const fixtures = new URL("../fixtures/config/tls/", import.meta.url).pathname;
-    const certsDir = await Deno.makeTempDir({ prefix: "natsrot" });
-    const cert = `${certsDir}/cert.pem`;
-    const key = `${certsDir}/key.pem`;
-    await Deno.writeTextFile(cert, pki.server.certPem);
-    await Deno.writeTextFile(key, pki.server.keyPem);
-    const config = `tls { cert_file: "${cert}", key_file: "${key}" }`;
-    const first = new X509Certificate(pki.server.certPem).fingerprint256;
-    const second = new X509Certificate(await Deno.readTextFile(`${fixtures}server-cert.pem`))
-      .fingerprint256;
+    const rot = await rotatingCert();
+    const { first, second } = rot;
+    const config = `tls { cert_file: "${rot.cert}", key_file: "${rot.key}" }`;
     const result = await sameOnBoth(config, async (p) => {
       const old = await tlsClient(p.port);
       const oldOk = await pingOverTls(old.socket, true);
-      await Deno.copyFile(`${fixtures}server-cert.pem`, cert);
-      await Deno.copyFile(`${fixtures}server-key.pem`, key);
+      await rot.rotate();
       const log = await reloadWith(p, config);
       const fresh = await tlsClient(p.port);
       const freshOk = await pingOverTls(fresh.socket, true);
       const stillOk = await pingOverTls(old.socket, false);
       old.socket.destroy();
       fresh.socket.destroy();
-      // The next server starts with the first certificate again.
-      await Deno.writeTextFile(cert, pki.server.certPem);
-      await Deno.writeTextFile(key, pki.server.keyPem);
+      await rot.restore(); // the next server starts with the first certificate again
       return {
         log,
         oldCert: old.fingerprint === first,
@@ -188,7 +207,7 @@ Deno.test(
         stillOk,
       };
     });
-    await Deno.remove(certsDir, { recursive: true });
+    await rot.cleanup();
     assertEquals(result.log, [
       "INF Reloaded: authorization users",
       "INF Reloaded: accounts",
@@ -288,35 +307,23 @@ Deno.test(
   opts,
   async () => {
     if (!haveOpenssl()) return console.log("openssl missing: WebSocket TLS rotation test skipped");
-    const pki = await testPki();
-    const fixtures = new URL("../fixtures/config/tls/", import.meta.url).pathname;
-    const dir = await Deno.makeTempDir({ prefix: "natswsrot" });
-    const cert = `${dir}/cert.pem`;
-    const key = `${dir}/key.pem`;
-    const restore = async () => {
-      await Deno.writeTextFile(cert, pki.server.certPem);
-      await Deno.writeTextFile(key, pki.server.keyPem);
-    };
-    await restore();
+    const rot = await rotatingCert();
+    const { cert, key, first, second } = rot;
     // compression makes the auto engine choice the codec engine (the reference knows the key).
     const config = `websocket {
     listen: "127.0.0.1:-1"
     compression: true
     tls { cert_file: "${cert}", key_file: "${key}" }
   }`;
-    const first = new X509Certificate(pki.server.certPem).fingerprint256;
-    const second = new X509Certificate(await Deno.readTextFile(`${fixtures}server-cert.pem`))
-      .fingerprint256;
     const seen = await sameOnBoth(config, async (p) => {
       const before = await presentedCert(p.wsPort!);
-      await Deno.copyFile(`${fixtures}server-cert.pem`, cert);
-      await Deno.copyFile(`${fixtures}server-key.pem`, key);
+      await rot.rotate();
       const log = await reloadWith(p, config);
       const after = await presentedCert(p.wsPort!);
-      await restore();
+      await rot.restore();
       return { log, before: before === first, after: after === second };
     });
-    await Deno.remove(dir, { recursive: true });
+    await rot.cleanup();
     assertEquals(seen, {
       log: [
         "INF Reloaded: authorization users",
