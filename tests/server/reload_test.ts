@@ -335,3 +335,25 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "reload: a changed token closes its clients with Authorization Violation",
+  opts,
+  async () => {
+    const seen = await sameOnBoth("authorization { token: t1 }", async (p) => {
+      const c = await connected(p.port, '{"verbose":false,"auth_token":"t1"}');
+      const log = await reloadWith(p, "authorization { token: t2 }");
+      const saw = await nextSeen(c);
+      c.close();
+      return { log, saw };
+    });
+    assertEquals(seen.saw, "-ERR 'Authorization Violation'\r\n<EOF>");
+    assertEquals(seen.log, [
+      "INF Reloaded: authorization users",
+      "INF Reloaded: accounts",
+      "INF Reloaded: authorization token",
+      "ERR <client> - authentication error",
+      "INF Reloaded server configuration",
+    ]);
+  },
+);
