@@ -347,6 +347,11 @@ export class StartTlsTransport implements Transport {
     } catch { /* not a TCP socket */ }
     raw.on("error", () => {/* reported through close */});
     this.#timer = setTimeout(() => {
+      // allow_non_tls: a client that sends nothing in time stays in plaintext (the reference
+      // reads the first bytes under the TLS timeout, then decides on what it got).
+      if (this.#allowPlain && this.#started && !this.#handshaking) {
+        return this.#keepPlain(new Uint8Array(0));
+      }
       const local = `${raw.localAddress}:${raw.localPort}`;
       const remote = `${raw.remoteAddress}:${raw.remotePort}`;
       this.#fail(`read tcp ${local}->${remote}: i/o timeout`);
@@ -392,7 +397,7 @@ export class StartTlsTransport implements Transport {
     }
     const inner = new NodeSocketTransport(this.#ts ?? this.#raw, this.peer);
     if (head) {
-      sink.receive(head);
+      if (head.length) sink.receive(head);
       queueMicrotask(() => this.#raw.resume());
     }
     return inner.readInto({
@@ -409,15 +414,7 @@ export class StartTlsTransport implements Transport {
       next.set(head);
       next.set(chunk, head.length);
       head = next;
-      if (this.#allowPlain && head[0] !== 0x16) {
-        raw.off("data", onData);
-        raw.pause();
-        this.#handshaking = true; // decided: no TLS; a close now is the reader's to report
-        clearTimeout(this.#timer);
-        this.#plainHead = head;
-        this.#resolve();
-        return;
-      }
+      if (this.#allowPlain && head[0] !== 0x16) return this.#keepPlain(head);
       if (head.length < 5) return;
       raw.off("data", onData);
       raw.pause();
@@ -441,6 +438,16 @@ export class StartTlsTransport implements Transport {
       }, (err: Error) => this.#fail(err.message));
     };
     raw.on("data", onData);
+  }
+
+  /** allow_non_tls decided for plaintext: `head` (already read) is delivered first. */
+  #keepPlain(head: Uint8Array): void {
+    this.#raw.removeAllListeners("data");
+    this.#raw.pause();
+    this.#handshaking = true; // decided: no TLS; a close now is the reader's to report
+    clearTimeout(this.#timer);
+    this.#plainHead = head;
+    this.#resolve();
   }
 
   #matchesPin(peer: TlsPeer): boolean {

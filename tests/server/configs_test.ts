@@ -158,3 +158,22 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "configs: allow_non_tls keeps a client silent past the TLS timeout in plaintext",
+  opts,
+  async () => {
+    const block = TLS_BLOCK.replace(/ }$/, ", timeout: 0.3 }");
+    const seen = await sameOnBoth(`${block}\nallow_non_tls: true`, async (p) => {
+      const c = await RawClient.connect(p.port);
+      await c.info();
+      // Silent past the TLS timeout (a pending read here would swallow the reply later).
+      await new Promise((r) => setTimeout(r, 700));
+      await c.send('CONNECT {"verbose":false}\r\nPING\r\n').catch(() => {});
+      const got = await c.readUntil((t) => t.includes("PONG"), 3000).catch(() => c.text);
+      c.close();
+      return { got, closed: c.closed };
+    });
+    assertEquals(seen, { got: "PONG\r\n", closed: false });
+  },
+);
