@@ -490,7 +490,6 @@ export const WEBSOCKET_AUTH = block("websocket authorization", {
 // leafnodes (parseLeafNodes, parseLeafAuthorization, parseLeafUsers).
 
 const LEAF = no("LeafNode");
-const REMOTES_ONLY = "only used by remotes, which are not supported: type-checked, then ignored";
 
 /** `leafnodes { ... }` (alias `leaf`). */
 export const LEAFNODES = block("leafnodes", {
@@ -500,8 +499,8 @@ export const LEAFNODES = block("leafnodes", {
   authorization: supported(
     partly("users may change only to the same set (name, password, account)", "LeafNode"),
   ),
-  remotes: refused(partly("fails unless the remotes are unchanged", "LeafNode")),
-  reconnect: ignored(LEAF, REMOTES_ONLY, "reconnect_delay", "reconnect_interval"),
+  remotes: supported(partly("fails unless the remotes are unchanged", "LeafNode")),
+  reconnect: supported(LEAF, "reconnect_delay", "reconnect_interval"),
   tls: supported(
     partly("only the certificates reload (TLSConfig is left out of the comparison)", "LeafNode"),
   ),
@@ -555,6 +554,41 @@ export const CLUSTER = block("cluster", {
   permissions: noRoutes(CLUSTER_FIELD),
 });
 
+const REMOTE = partly("fails unless the remotes are unchanged", "LeafNode");
+
+/** One entry of `leafnodes { remotes: [...] }` (parseRemoteLeafNodes). */
+export const LEAFNODE_REMOTE = block("leafnodes remotes", {
+  no_randomize: supported(REMOTE, "dont_randomize"),
+  url: supported(REMOTE, "urls"),
+  account: supported(REMOTE, "local"),
+  creds: supported(REMOTE, "credentials"),
+  tls: supported(REMOTE),
+  hub: supported(REMOTE),
+  deny_imports: supported(REMOTE, "deny_import"),
+  deny_exports: supported(REMOTE, "deny_export"),
+  ws_compress: supported(
+    REMOTE,
+    "ws_compression",
+    "websocket_compress",
+    "websocket_compression",
+  ),
+  ws_no_masking: supported(REMOTE, "websocket_no_masking"),
+  jetstream_cluster_migrate: ignored(
+    REMOTE,
+    "JetStream is not implemented; type-checked, then accepted with a warning",
+    "js_cluster_migrate",
+  ),
+  proxy: extension(REMOTE, "HTTP CONNECT tunnel for ws/wss remotes (later nats-server releases)"),
+});
+
+/** `leafnodes { remotes: [ { proxy { ... } } ] }` (our extension). */
+export const LEAFNODE_PROXY = block("leafnodes remotes proxy", {
+  url: extension(REMOTE, "the forward proxy, http://host:port"),
+  username: extension(REMOTE, "Basic auth user for Proxy-Authorization"),
+  password: extension(REMOTE, "Basic auth password"),
+  connect_timeout: extension(REMOTE, "time allowed for the CONNECT answer (default 5s)"),
+});
+
 /** Every nested block of the table, by path (for tests and the README key table). */
 export const NESTED_BLOCKS: readonly BlockSpec[] = [
   AUTHORIZATION,
@@ -573,6 +607,8 @@ export const NESTED_BLOCKS: readonly BlockSpec[] = [
   LEAFNODE_AUTH,
   LEAFNODE_USER,
   CLUSTER,
+  LEAFNODE_REMOTE,
+  LEAFNODE_PROXY,
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -664,28 +700,6 @@ export const MQTT = block("mqtt", {
   consumer_inactive_threshold: inRefused(MQTT_RELOADS, "consumer_auto_cleanup"),
 });
 
-const REMOTE = partly("fails unless the remotes are unchanged", "LeafNode");
-
-/** One entry of `leafnodes { remotes: [...] }` (parseRemoteLeafNodes). */
-export const LEAFNODE_REMOTE = block("leafnodes remotes", {
-  no_randomize: inRefused(REMOTE, "dont_randomize"),
-  url: inRefused(REMOTE, "urls"),
-  account: inRefused(REMOTE, "local"),
-  creds: inRefused(REMOTE, "credentials"),
-  tls: inRefused(REMOTE),
-  hub: inRefused(REMOTE),
-  deny_imports: inRefused(REMOTE, "deny_import"),
-  deny_exports: inRefused(REMOTE, "deny_export"),
-  ws_compress: inRefused(
-    REMOTE,
-    "ws_compression",
-    "websocket_compress",
-    "websocket_compression",
-  ),
-  ws_no_masking: inRefused(REMOTE, "websocket_no_masking"),
-  jetstream_cluster_migrate: inRefused(REMOTE, "js_cluster_migrate"),
-});
-
 const RESOLVER = yes("AccountResolver");
 
 /** `resolver { ... }` as a map (the directory resolvers). */
@@ -735,7 +749,6 @@ export const REFUSED_BLOCKS: readonly { spec: BlockSpec; refusedAt: string }[] =
   { spec: JETSTREAM, refusedAt: "jetstream" },
   { spec: JETSTREAM_LIMITS, refusedAt: "jetstream" },
   { spec: MQTT, refusedAt: "mqtt" },
-  { spec: LEAFNODE_REMOTE, refusedAt: "leafnodes remotes" },
   { spec: RESOLVER_DIR, refusedAt: "resolver" },
   { spec: OCSP, refusedAt: "ocsp" },
   { spec: ACCOUNT_JETSTREAM, refusedAt: "accounts <name> jetstream" },

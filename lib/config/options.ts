@@ -79,6 +79,44 @@ export interface LeafNodeAuthOptions {
   users?: LeafNodeUser[];
 }
 
+/** `proxy { ... }` of a ws/wss remote (beyond the reference): an HTTP CONNECT tunnel. */
+export interface LeafProxyOptions {
+  /** `http://host:port` or `https://host:port` of the forward proxy. */
+  url: string;
+  /** Basic auth user for `Proxy-Authorization`. */
+  username?: string;
+  /** Basic auth password. */
+  password?: string;
+  /** Time allowed for the proxy to answer the CONNECT (default 5s). */
+  connectTimeoutMs: number;
+}
+
+/** One entry of `leafnodes { remotes: [...] }`. */
+export interface RemoteLeafOptions {
+  /** `url`/`urls` as written (trimmed): nats://, nats-leaf://, tls://, ws://, wss://. */
+  urls: string[];
+  /** `account` (alias `local`): the local account bound to this link; undefined = "$G". */
+  account?: string;
+  /** `credentials` (alias `creds`): a .creds file (user JWT + seed). */
+  credentials?: string;
+  /** `tls { ... }` of the solicited connection (client side). */
+  tls?: TlsOptions;
+  /** `hub`: this server is the hub of the link. */
+  hub: boolean;
+  /** `deny_imports`: subjects not accepted from the remote. */
+  denyImports: string[];
+  /** `deny_exports`: subjects not sent to the remote. */
+  denyExports: string[];
+  /** `ws_compression`: ask for permessage-deflate. */
+  wsCompression: boolean;
+  /** `ws_no_masking`: ask the hub to accept unmasked frames. */
+  wsNoMasking: boolean;
+  /** `no_randomize`: try the urls in order. */
+  noRandomize: boolean;
+  /** Beyond the reference: HTTP CONNECT proxy for ws/wss urls. */
+  proxy?: LeafProxyOptions;
+}
+
 /** `leafnodes { ... }` accept side. */
 export interface LeafNodeOptions {
   /** Listen host. */
@@ -95,6 +133,10 @@ export interface LeafNodeOptions {
   authorization?: LeafNodeAuthOptions;
   /** Added by config: effective leafnode auth timeout in ms (reference default rules). */
   authTimeoutMs?: number;
+  /** `remotes: [ ... ]`: leafnode connections this server solicits. */
+  remotes: RemoteLeafOptions[];
+  /** `reconnect` (alias `reconnect_delay`, `reconnect_interval`): delay between attempts (1s). */
+  reconnectDelayMs: number;
 }
 
 /** `http`/`http_port` monitoring. Port 0 = disabled, -1 = random. */
@@ -210,7 +252,14 @@ export function defaultOptions(): ServerOptions {
       trustedProxies: [],
       engine: "auto",
     },
-    leafnodes: { host: "0.0.0.0", port: 0, noAdvertise: false, authTimeoutMs: 2000 },
+    leafnodes: {
+      host: "0.0.0.0",
+      port: 0,
+      noAdvertise: false,
+      authTimeoutMs: 2000,
+      remotes: [],
+      reconnectDelayMs: 1000,
+    },
     monitor: { host: "0.0.0.0", port: 0, basePath: "" },
     lameDuckDurationMs: 2 * 60 * 1000,
     lameDuckGracePeriodMs: 10_000,

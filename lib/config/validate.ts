@@ -4,6 +4,7 @@
  */
 import { formatGoDuration, goQuote } from "./gofmt.ts";
 import type { ServerOptions } from "./options.ts";
+import { validateRemotes } from "./blocks/leafnode_remotes.ts";
 
 const msToNs = (ms: number) => BigInt(Math.round(ms * 1e6));
 
@@ -68,6 +69,8 @@ export function validateOptions(opts: ServerOptions): string[] {
     }
   }
 
+  out.push(...validateRemotes(opts.leafnodes.remotes, accNames));
+
   // validateAuth: the top-level no_auth_user.
   const noAuth = noAuthUserError(opts, opts.auth.noAuthUser);
   if (noAuth) out.push(noAuth);
@@ -102,10 +105,6 @@ export function validateOptions(opts: ServerOptions): string[] {
       );
     }
   }
-  // Parsed and validated but not served yet; starting without them would silently drop a
-  // listener or downgrade the configured security. Last, so the reference's own startup
-  // errors come first.
-  if (opts.leafnodes.port !== 0) out.push("leafnodes: not supported yet");
   return out;
 }
 

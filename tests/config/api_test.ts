@@ -110,7 +110,7 @@ Deno.test("api: validateOptions checks port ranges and returns every problem", (
   ]);
   // Random ports (-1) are fine.
   const ok1 = optionsFromText("port: -1\nhttp_port: -1\nleafnodes { port: -1 }\n");
-  deepEqual(validateOptions(ok1.options), ["leafnodes: not supported yet"]);
+  deepEqual(validateOptions(ok1.options), []);
 });
 
 Deno.test("api: applyFlags overrides the file, returns new frozen options", () => {

@@ -1090,13 +1090,100 @@ export const CASES: Case[] = [
       );
       equal(o.leafnodes.authTimeoutMs, 2000);
     },
-    validate: ["leafnodes: not supported yet"],
   },
   {
-    name: "leafnodes remotes: not supported yet",
-    conf: L("leafnodes {", '  remotes: [ { url: "nats-leaf://h:7422" } ]', "}"),
-    errors: ["case.conf:2:3: leafnodes remotes: not supported yet"],
-    ref: "refuse",
+    name: "leafnodes remotes: every key",
+    conf: L(
+      "leafnodes {",
+      "  reconnect: 3",
+      "  remotes: [",
+      '    { url: "nats-leaf://u:p@h:7422", account: A, hub: true, deny_imports: ["a.>"],',
+      '      deny_exports: "b", no_randomize: true, credentials: "x.creds" }',
+      '    { urls: ["ws://h1:1/p", "wss://h2:2"], ws_compression: true, ws_no_masking: true,',
+      "      local: A, tls { insecure: true } }",
+      "  ]",
+      "}",
+      "accounts: [A]",
+    ),
+    expect: (o) => {
+      equal(o.leafnodes.reconnectDelayMs, 3000);
+      equal(o.leafnodes.remotes.length, 2);
+      const [a, b] = o.leafnodes.remotes;
+      equal(JSON.stringify(a.urls), JSON.stringify(["nats-leaf://u:p@h:7422"]));
+      equal(a.account, "A");
+      equal(a.hub, true);
+      equal(JSON.stringify(a.denyImports), JSON.stringify(["a.>"]));
+      equal(JSON.stringify(a.denyExports), JSON.stringify(["b"]));
+      equal(a.noRandomize, true);
+      equal(a.credentials, "x.creds");
+      equal(JSON.stringify(b.urls), JSON.stringify(["ws://h1:1/p", "wss://h2:2"]));
+      equal(b.wsCompression, true);
+      equal(b.wsNoMasking, true);
+      equal(b.tls?.insecure, true);
+    },
+  },
+  {
+    name: "leafnodes remotes: wrong shapes, unknown field, bad and duplicate urls",
+    conf: L(
+      "leafnodes {",
+      "  remotes: [",
+      "    { url: 5 }",
+      "    { url: nats://x:1, bogus: 1 }",
+      '    "str"',
+      '    { url: "nats://a b:1" }',
+      '    { urls: ["nats://a:1", "nats://a:1"] }',
+      "  ]",
+      "}",
+    ),
+    errors: [
+      "case.conf:3:7: Expected remote leafnode url to be an array or string, got 5",
+      'case.conf:4:24: unknown field "bogus"',
+      "case.conf:5:6: Expected remote leafnode entry to be a map/struct, got str",
+      'case.conf:6:7: error parsing leafnode url ["nats://a b:1"]',
+    ],
+    warnings: [
+      'case.conf:7:29: invalid use of field "nats://a:1": Duplicate leafnode entry detected',
+    ],
+  },
+  {
+    name: "leafnodes remotes: ws and non-ws urls mixed (startup)",
+    conf: L(
+      "listen: 127.0.0.1:-1",
+      'leafnodes { remotes: [ { urls: ["nats://u:pw@a:1", "ws://b:2"] } ] }',
+    ),
+    validate: [
+      'remote leaf node configuration cannot have a mix of websocket and non-websocket urls: ["nats://u:xxxxx@a:1" "ws://b:2"]',
+    ],
+    ref: "startup",
+  },
+  {
+    name: "leafnodes remote account must exist (startup)",
+    conf: L(
+      "listen: 127.0.0.1:-1",
+      'leafnodes { remotes: [ { url: "nats://a:1", account: NOPE } ] }',
+    ),
+    validate: ['cannot find local account "NOPE" specified in leafnode remote'],
+    ref: "startup",
+  },
+  {
+    name: "leafnodes remote proxy (beyond the reference)",
+    conf: L(
+      "leafnodes { remotes: [ { url: ws://h:1,",
+      "  proxy { url: http://p:3128, username: u, password: pw, connect_timeout: 2s } } ] }",
+    ),
+    expect: (o) => {
+      const p = o.leafnodes.remotes[0].proxy;
+      equal(
+        JSON.stringify(p),
+        JSON.stringify({
+          url: "http://p:3128",
+          connectTimeoutMs: 2000,
+          username: "u",
+          password: "pw",
+        }),
+      );
+    },
+    ref: "extension",
   },
   {
     name: "leafnodes authorization: duplicate user, single user with users",
@@ -1124,7 +1211,6 @@ export const CASES: Case[] = [
     ),
     validate: [
       'cannot find local account "NOPE" specified in leafnode authorization',
-      "leafnodes: not supported yet",
     ],
     ref: "startup",
   },

@@ -63,6 +63,8 @@ const NESTED: [K.BlockSpec, (entry: string) => string][] = [
   [K.LEAFNODE_AUTH, (s) => `leafnodes { authorization { ${s} } }`],
   [K.LEAFNODE_USER, (s) => `leafnodes { authorization { users: [ { ${s} } ] } }`],
   [K.CLUSTER, (s) => `cluster { ${s} }`],
+  [K.LEAFNODE_REMOTE, (s) => `leafnodes { remotes: [ { ${s} } ] }`],
+  [K.LEAFNODE_PROXY, (s) => `leafnodes { remotes: [ { url: "ws://h:1", proxy { ${s} } } ] }`],
 ];
 
 interface Outcome {

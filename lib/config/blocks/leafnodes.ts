@@ -1,6 +1,6 @@
 /**
- * `leafnodes { ... }` (alias `leaf`), the accept side: listener, TLS, advertise, authorization.
- * Remotes and min_version are refused; the reconnect keys (used by remotes only) are ignored.
+ * `leafnodes { ... }` (alias `leaf`): listener, TLS, advertise, authorization, reconnect and the
+ * remotes (`leafnode_remotes.ts`). min_version is refused.
  */
 import { goQuote } from "../gofmt.ts";
 import { LEAFNODE_AUTH, LEAFNODE_USER, LEAFNODES } from "../keys.ts";
@@ -9,6 +9,7 @@ import type { ConfigNode } from "../parser.ts";
 import type { BuildContext, TopLevelHandlers } from "./context.ts";
 import { goType, goValue } from "./go_values.ts";
 import { parseTls } from "./tls.ts";
+import { parseRemotes } from "./leafnode_remotes.ts";
 
 /** The top-level keys of this module. */
 export const topLevelHandlers: TopLevelHandlers<"leafnodes"> = {
@@ -34,13 +35,17 @@ function leafnodes(ctx: BuildContext, n: ConfigNode, block: string): void {
         leafAuthorization(ctx, v);
         break;
       case "remotes":
+        ln.remotes = parseRemotes(ctx, v);
+        break;
       case "min_version":
         ctx.refuse(v, `${block} ${k}`);
         break;
-      case "reconnect":
-        // Only used by remotes, which are not supported: checked, then ignored.
-        if (ctx.int(v) !== undefined) ctx.ignore(v, `${block} ${k}`);
+      case "reconnect": {
+        // Whole seconds; 0 keeps the 1s default.
+        const i = ctx.int(v);
+        if (i !== undefined && i > 0n) ln.reconnectDelayMs = Number(i) * 1000;
         break;
+      }
       case "tls": {
         const t = parseTls(ctx, v, `${block} tls`);
         if (t) {

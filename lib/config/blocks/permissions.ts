@@ -76,7 +76,12 @@ function subjectPermission(
   return failed ? null : sp;
 }
 
-function permSubjects(ctx: BuildContext, n: ConfigNode, showPosition = true): string[] | undefined {
+/** A subject or array of subjects of a permission (parsePermSubjects). */
+export function permSubjects(
+  ctx: BuildContext,
+  n: ConfigNode,
+  showPosition = true,
+): string[] | undefined {
   let subjects: string[];
   if (n.kind === "string") subjects = [n.value];
   else if (n.kind === "array") {
