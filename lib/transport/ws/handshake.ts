@@ -221,9 +221,12 @@ export function requestPath(url: string): string {
   }
 }
 
-/** Kind by path prefix (`/leafnode…` → leafnode, `/mqtt…` → mqtt, else client). */
+/**
+ * Kind by path: `/leafnode…` (how 2.9.10 leaves dial, the URL path appended) or `…/leafnode` (how
+ * later leaves dial behind a reverse-proxy prefix) → leafnode, `/mqtt…` → mqtt, else client.
+ */
 export function pathKind(path: string): WsPathKind {
-  if (path.startsWith(LEAFNODE_WS_PATH)) return "leafnode";
+  if (path.startsWith(LEAFNODE_WS_PATH) || path.endsWith(LEAFNODE_WS_PATH)) return "leafnode";
   if (path.startsWith(MQTT_WS_PATH)) return "mqtt";
   return "client";
 }
