@@ -24,6 +24,8 @@ export interface InterestChange {
   readonly first: boolean;
   /** This change removed the last interest. */
   readonly last: boolean;
+  /** The subscription that changed (its `client` is who holds the interest). */
+  readonly sub: ClientSub;
 }
 
 /** Told of every interest change of an account, synchronously, after the sublist changed. */
@@ -74,6 +76,14 @@ export class Account implements DeliveryScope {
     return true;
   }
 
+  /**
+   * A present subscription now stands for `delta` more (or fewer) members: a leafnode's queue
+   * weight changed (the subscription's `weight` already holds the new value).
+   */
+  reweigh(sub: ClientSub, delta: number): void {
+    if (delta !== 0) this.change(sub, delta);
+  }
+
   /** Registers an interest listener; returns the function that removes it. */
   onInterest(listener: InterestListener): () => void {
     this.listeners = [...this.listeners, listener];
@@ -103,6 +113,7 @@ export class Account implements DeliveryScope {
       weight: Math.max(0, weight),
       first: before <= 0 && weight > 0,
       last: before > 0 && weight <= 0,
+      sub,
     };
     for (const l of listeners) l(change, this);
   }

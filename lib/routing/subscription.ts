@@ -12,6 +12,11 @@ export interface Subscriber {
   /** The connection id. */
   readonly cid: number;
   /**
+   * True for a connection to another server (a leafnode): queue groups prefer local members,
+   * and such a connection gets a message once however many of its subscriptions match.
+   */
+  readonly remote?: boolean;
+  /**
    * Queues `msg` for `sub` (the message's subject is the one to deliver on); returns false when
    * it was not delivered.
    */
