@@ -27,6 +27,13 @@ const ORDER = [
   "connect_urls",
   "ws_connect_urls",
   "ldm",
+  "import",
+  "export",
+  "lnoc",
+  "info_on_connect",
+  "connect_info",
+  "leafnode_urls",
+  "remote_account",
 ] as const;
 
 /** Fields always present even when false/zero/empty. */
