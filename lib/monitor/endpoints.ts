@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BadRequest, rfc3339 } from "./gofmt.ts";
+import { BadRequest, rfc3339, rttString } from "./gofmt.ts";
 import type { MonitorSource } from "./source.ts";
 import { sublistStats } from "./subsz.ts";
 
@@ -33,7 +33,8 @@ export function accountz(src: MonitorSource, acc: string, now: number): object {
       expired: false,
       complete: true,
       jetstream_enabled: false,
-      leafnode_connections: 0,
+      leafnode_connections:
+        [...src.leafConnections()].filter((l) => l.isBound && l.account.name === acc).length,
       client_connections: clients,
       subscriptions: a.sublist.count,
       sublist_stats: sublistStats([a.sublist]),
@@ -56,9 +57,34 @@ export function gatewayz(src: MonitorSource, now: number): object {
   };
 }
 
-/** `/leafz`: no leafnode connections (`leafs` is null, as the reference's nil slice). */
-export function leafz(src: MonitorSource, now: number): object {
-  return { server_id: src.serverId, now: rfc3339(now), leafnodes: 0, leafs: null };
+/**
+ * `/leafz`: the bound leafnode connections (`leafs` is null without any, as the reference's nil
+ * slice); `subs` lists each one's remote interest, `acc` filters by account.
+ */
+export function leafz(src: MonitorSource, now: number, subs = false, acc = ""): object {
+  const leafs = [];
+  for (const l of src.leafConnections()) {
+    if (!l.isBound || (acc !== "" && l.account.name !== acc)) continue;
+    const keys = l.subscriptionKeys();
+    leafs.push({
+      account: l.account.name,
+      ip: l.transport.peer.hostname,
+      port: l.transport.peer.port,
+      rtt: rttString(l.rttNs),
+      in_msgs: l.stats.inMsgs,
+      out_msgs: l.stats.outMsgs,
+      in_bytes: l.stats.inBytes,
+      out_bytes: l.stats.outBytes,
+      subscriptions: keys.length,
+      ...(subs ? { subscriptions_list: keys.map((k) => k.split(" ")[0]) } : {}),
+    });
+  }
+  return {
+    server_id: src.serverId,
+    now: rfc3339(now),
+    leafnodes: leafs.length,
+    leafs: leafs.length ? leafs : null,
+  };
 }
 
 /** `/jsz`: JetStream disabled; `leader-only` is refused as by a server that is not leader. */

@@ -173,8 +173,8 @@ export function startMonitor(src: MonitorSource, tls?: MonitorTls): RunningMonit
   });
   routes.set(path("/leafz"), (q, count) => {
     count();
-    decodeBool(q, "subs");
-    return json(q, leafz(src, nowMs()));
+    const subs = decodeBool(q, "subs");
+    return json(q, leafz(src, nowMs(), subs, q.get("acc") ?? ""));
   });
   const subszHandler: Handler = (q, count) => {
     count();

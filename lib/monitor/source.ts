@@ -26,6 +26,18 @@ export interface MonitoredAccounts {
   all(): Iterable<MonitoredAccount>;
 }
 
+/** A leafnode connection as monitoring sees it. */
+export interface MonitoredLeaf {
+  readonly account: { readonly name: string };
+  readonly transport: { readonly peer: { readonly hostname: string; readonly port: number } };
+  readonly rttNs: number;
+  readonly stats: { inMsgs: number; outMsgs: number; inBytes: number; outBytes: number };
+  /** Whether the handshake completed (only those are listed). */
+  readonly isBound: boolean;
+  /** Subjects of the remote interest (`subject` or `subject queue`). */
+  subscriptionKeys(): string[];
+}
+
 /** The server's side of monitoring. */
 export interface MonitorSource {
   readonly serverId: string;
@@ -38,7 +50,7 @@ export interface MonitorSource {
   /** When the config in force was loaded (start, or the last reload): `config_load_time`. */
   readonly configLoadedAt?: Date;
   /** Bound ports (real numbers, not -1). */
-  readonly ports: { client: number; websocket?: number; monitor?: number };
+  readonly ports: { client: number; websocket?: number; monitor?: number; leafnode?: number };
   /** Client connections accepted since start (`total_connections`). */
   readonly totalConnections: number;
   /** Number of open client connections. */
@@ -52,4 +64,6 @@ export interface MonitorSource {
   connections(): Iterable<ClientConnection>;
   /** The open connection with this cid. */
   connection(cid: number): ClientConnection | undefined;
+  /** Open leafnode connections. */
+  leafConnections(): Iterable<MonitoredLeaf>;
 }

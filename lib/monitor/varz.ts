@@ -14,6 +14,7 @@ import type { MonitorSource } from "./source.ts";
 
 const msToNs = (ms: number) => Math.round(ms * 1_000_000);
 const secs = (ms: number) => ms / 1000;
+const nonEmpty = <T>(a: readonly T[] | undefined) => (a && a.length > 0 ? [...a] : undefined);
 
 /** CPU percent of this process, recomputed when the last sample is at least 1s old. */
 export class CpuSampler {
@@ -45,7 +46,6 @@ function websocketVarz(src: MonitorSource): Record<string, unknown> {
   const ws = src.options.websocket;
   if (ws.port === 0) return {};
   const wsAuth = src.options.auth.websocket;
-  const nonEmpty = <T>(a: T[] | undefined) => (a && a.length > 0 ? [...a] : undefined);
   return {
     host: ws.host || undefined,
     port: src.ports.websocket ?? ws.port,
@@ -65,15 +65,33 @@ function websocketVarz(src: MonitorSource): Record<string, unknown> {
 
 function leafVarz(src: MonitorSource): Record<string, unknown> {
   const ln = src.options.leafnodes;
-  if (ln.port === 0) return {};
+  const remotes = ln.remotes.map((r) => {
+    const deny = r.denyImports.length || r.denyExports.length
+      ? { exports: nonEmpty(r.denyExports), imports: nonEmpty(r.denyImports) }
+      : undefined;
+    return {
+      local_account: r.account ?? "$G",
+      tls_timeout: r.tls ? secs(r.tls.timeoutMs) : undefined,
+      urls: nonEmpty(r.urls.map(urlHost)),
+      deny,
+    };
+  });
+  if (ln.port === 0) return remotes.length ? { remotes } : {};
   return {
     host: ln.host || undefined,
-    port: ln.port,
+    port: src.ports.leafnode ?? ln.port,
     auth_timeout: ln.authTimeoutMs ? secs(ln.authTimeoutMs) : undefined,
     tls_timeout: secs(ln.tls?.timeoutMs ?? 2000),
     tls_required: ln.tls ? true : undefined,
     tls_verify: ln.tls?.verify || undefined,
+    remotes: remotes.length ? remotes : undefined,
   };
+}
+
+/** Go's `url.URL.Host` of a configured URL. */
+function urlHost(u: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?#]*)/i.exec(u);
+  return m ? m[1] : "";
 }
 
 /** Builds the `/varz` object. `httpReqStats` already counts this request. */
@@ -132,7 +150,7 @@ export function varz(
     total_connections: src.totalConnections,
     routes: 0,
     remotes: 0,
-    leafnodes: 0,
+    leafnodes: [...src.leafConnections()].filter((l) => l.isBound).length,
     in_msgs: src.stats.inMsgs,
     out_msgs: src.stats.outMsgs,
     in_bytes: src.stats.inBytes,

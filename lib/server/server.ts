@@ -43,6 +43,8 @@ import {
   type RunningMonitor,
   startMonitor,
 } from "../monitor/mod.ts";
+import { LeafNodes } from "./leafnodes.ts";
+import type { LeafConnection } from "../protocol/leaf.ts";
 
 /** The version this server reports (the reference it matches). */
 export const VERSION = "2.9.10";
@@ -55,6 +57,8 @@ export interface ServerPorts {
   websocket?: number;
   /** The HTTP monitoring port, when configured. */
   monitor?: number;
+  /** The leafnode port, when `leafnodes { listen }` is configured. */
+  leafnode?: number;
 }
 
 /** What the server derives from one options object (rebuilt when the options are swapped). */
@@ -117,6 +121,8 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   /** With a `tls {}` block: the client port on node:net, upgraded after INFO. */
   private tlsPort?: { listener: NetListener; acceptor: TlsAcceptor };
   private ws?: RunningWebsocket;
+  /** Leafnode listener, websocket leafnodes and solicited remotes. */
+  readonly leafnodes: LeafNodes;
   private monitor?: RunningMonitor;
   private sweepTimer?: ReturnType<typeof setInterval>;
   private shuttingDown = false;
@@ -152,6 +158,24 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     });
     options = this.store.options;
     this.serverName = options.serverName || this.serverId;
+    // deno-lint-ignore no-this-alias
+    const server = this;
+    this.leafnodes = new LeafNodes({
+      get options() {
+        return server.options;
+      },
+      get authenticator() {
+        return server.authenticator;
+      },
+      log,
+      stats: this.stats,
+      serverId: this.serverId,
+      serverName: this.serverName,
+      baseInfo: () => this.baseInfo(),
+      permissionChecker: (p) => this.permissionChecker(p),
+      account: (name) => this.account(name),
+      nextCid: () => this.nextCid++,
+    });
     if (monitoringEnabled(options)) this.closedConnections = new ClosedConnections();
     this.done = new Promise((r) => this.resolveDone = r);
   }
@@ -221,11 +245,18 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     try {
       this.ws = await startWebsocket(o.websocket, this.log, {
         onClient: (transport) => this.acceptWebsocket(transport),
+        onLeafnode: o.leafnodes.port !== 0
+          ? (transport) => this.leafnodes.acceptWebsocket(transport)
+          : undefined,
         maxDecompressedBytes: o.maxPending,
       });
+      await this.leafnodes.start();
+      if (this.leafnodes.port) this.ports.leafnode = this.leafnodes.port;
     } catch (err) {
       this.shuttingDown = true;
       this.tcp?.close();
+      await this.ws?.listener.close();
+      await this.leafnodes.close();
       await this.closeTlsPort();
       await this.monitor?.close();
       this.authenticator.close?.();
@@ -305,6 +336,11 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   /** Open client connections, in cid order. */
   connections(): IterableIterator<ClientConnection> {
     return this.clients_.values();
+  }
+
+  /** Open leafnode connections (monitoring). */
+  leafConnections(): Iterable<LeafConnection> {
+    return this.leafnodes.connections();
   }
 
   /** The open client connection with this cid. */
@@ -456,6 +492,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     this.accounts.close();
     for (const c of [...this.clients_.values()]) c.close(Closed.serverShutdown, false);
     this.clients_.clear();
+    await this.leafnodes.close();
     await this.ws?.listener.close();
     await this.closeTlsPort();
     await monitorClosed;
