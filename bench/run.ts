@@ -32,6 +32,7 @@ import {
   type Target,
 } from "./loadgen/targets.ts";
 import { wsDialer } from "./loadgen/ws.ts";
+import { type LeafTopology, startLeafTopology } from "./loadgen/leaf.ts";
 
 const USAGE = `usage: deno task bench [options]
   --quick              short runs (1 repetition, ~0.5 s each) to smoke-test the setup
@@ -298,6 +299,7 @@ async function benchMode(cli: Cli): Promise<number> {
       `reps ${cfg.reps}, ~${cfg.runSec} s per throughput run, ${cfg.latCount} requests per latency run`,
   );
   const results: ScenarioResult[] = [];
+  let leaf: LeafTopology | null = null;
   // All targets are started up front (an idle server costs no CPU) so repetitions can be
   // interleaved between them.
   const targets = pickTargets(cli);
@@ -316,8 +318,27 @@ async function benchMode(cli: Cli): Promise<number> {
       servers.push(s);
       targetOf.set(s, t);
     }
+    if (specs.some((s) => s.leaf)) {
+      const names = targets.map((t) => t.name).filter((n) => n === "ours" || n === REF);
+      leaf = await startLeafTopology(log, names);
+    }
     for (const spec of specs) {
       const contestants: Contestant[] = [];
+      if (spec.leaf) {
+        if (leaf === null) continue;
+        for (const [name, edge] of leaf.edges) {
+          const hub = tcpDialer(leaf.hub.port);
+          const near = tcpDialer(edge.port);
+          contestants.push({
+            name,
+            dial: spec.leaf === "down" ? near : hub,
+            pubDial: spec.leaf === "down" ? hub : near,
+            alive: () => edge.exitStatus() === null && leaf!.hub.exitStatus() === null,
+          });
+        }
+        if (contestants.length > 0) results.push(...(await runScenario(spec, contestants, cfg)));
+        continue;
+      }
       for (const s of servers) {
         const out = sitsOut(spec, targetOf.get(s)!, s);
         if (out !== null) {
@@ -349,6 +370,7 @@ async function benchMode(cli: Cli): Promise<number> {
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+    await leaf?.stop();
   }
   const ran = servers.map((s) => s.name);
   // Columns: every selected target that has a result (ours and the reference always).
@@ -362,7 +384,9 @@ async function benchMode(cli: Cli): Promise<number> {
   console.log(
     "\nmsgs/s = messages per second (per subscriber where it says so); MB/s = payload bytes / 1e6 / s;" +
       "\nlatency = request->reply round trip in µs; values are medians of the repetitions." +
-      `\nratio X/${REF}: for throughput >1 means X is faster; for latency <1 means X is faster.`,
+      `\nratio X/${REF}: for throughput >1 means X is faster; for latency <1 means X is faster.` +
+      "\nleaf-* = nats-server hub, the column's server as the edge: down = publisher on the hub," +
+      " subscriber on the edge; up = the reverse.",
   );
   if (columns.includes("ours-codec")) {
     console.log(

@@ -48,6 +48,12 @@ export interface ThroughputOptions {
    * in every message of a batch (see `recordsText`), for compression rows.
    */
   payload?: "fixed" | "text";
+  /**
+   * Where the publisher connects when it is not the subscribers' server (a leafnode row: the
+   * publisher on the hub, the subscribers on the edge, or the reverse). The run then waits until
+   * the subscription's interest has crossed the link before the clock starts.
+   */
+  pubDial?: Dialer;
   /** Publish exactly this many messages... */
   count?: number;
   /** ...or publish for this long (calibration). */
@@ -87,7 +93,8 @@ export async function throughputRun(dial: Dialer, o: ThroughputOptions): Promise
     for (const s of subs) {
       if (!(await s.ping(5000))) throw new Error(`subscriber: no PONG after SUB (${why(s)})`);
     }
-    pub = await RawClient.open(dial, { name: "bench-pub", readBufSize: 16 * 1024 });
+    pub = await RawClient.open(o.pubDial ?? dial, { name: "bench-pub", readBufSize: 16 * 1024 });
+    if (o.pubDial) await interestCrossed(pub, subs, subject);
     const chunk = pub.stream.prepare(pubBatch(subject, payload, perChunk, true, text));
     const maxAhead = perChunk * tuning.maxAheadChunks;
     const endBy = o.durationMs !== undefined ? performance.now() + o.durationMs : Infinity;
@@ -169,6 +176,26 @@ export async function throughputRun(dial: Dialer, o: ThroughputOptions): Promise
     const all = pub ? [pub, ...subs] : subs;
     await Promise.all(all.map((c) => c.shutdown()));
   }
+}
+
+/**
+ * Waits until messages the publisher sends on `subject` reach every subscriber (interest went
+ * over a leafnode link), then zeroes their counters. Probes are empty messages; one every 20 ms,
+ * at most 10 s.
+ */
+async function interestCrossed(pub: RawClient, subs: RawClient[], subject: string): Promise<void> {
+  const probe = encoder.encode(`PUB ${subject} 0\r\n\r\n`);
+  const deadline = performance.now() + 10_000;
+  while (subs.some((s) => s.reader.msgs === 0)) {
+    if (performance.now() > deadline) throw new Error("interest did not cross the leaf link");
+    await pub.write(probe);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Probes still in flight: let them land, then start from zero.
+  if (!(await pub.ping(5000))) throw new Error("publisher: no PONG after the probes");
+  for (const s of subs) if (!(await s.ping(5000))) throw new Error("subscriber: no PONG");
+  await new Promise((r) => setTimeout(r, 100));
+  for (const s of subs) s.reader.msgs = 0;
 }
 
 /** Per-request round-trip latencies in microseconds. */

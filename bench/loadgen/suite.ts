@@ -21,6 +21,11 @@ export interface ScenarioSpec {
   size: number;
   /** Subscribers (pubsub only). */
   subs: number;
+  /**
+   * Leafnode rows: `down` = publisher on the hub (nats-server), subscriber on the edge; `up` =
+   * the reverse. The edge is the target named in the column (ours or nats-server).
+   */
+  leaf?: "down" | "up";
 }
 
 /** All scenarios in table order. */
@@ -46,6 +51,21 @@ export function allScenarios(): ScenarioSpec[] {
   // are JSON-ish text that differs per message: one repeated payload would make the MSG stream
   // a single repeated line that deflates to ~1 %, which flatters compression.
   for (const size of [16, 128]) add(`ws-z-pubsub-1x1-${size}B`, "ws", "pubsub", size, 1);
+  for (const leaf of ["down", "up"] as const) {
+    for (const size of [16, 128]) {
+      const id = `leaf-${leaf}-1x1-${size}B`;
+      out.push({
+        id,
+        transport: "tcp",
+        compress: false,
+        payload: "fixed",
+        kind: "pubsub",
+        size,
+        subs: 1,
+        leaf,
+      });
+    }
+  }
   return out;
 }
 
@@ -100,6 +120,8 @@ const MAX_COUNT = 50_000_000;
 export interface Contestant {
   name: string;
   dial: Dialer;
+  /** Where publishers connect when not to `dial`'s server (leafnode rows). */
+  pubDial?: Dialer;
   /** False once its server process has gone away. */
   alive: () => boolean;
 }
@@ -148,6 +170,7 @@ export async function runScenario(
       cfg.log(`[${l.c.name}] ${spec.id}: calibrating`);
       try {
         const cal = await throughputRun(l.c.dial, {
+          pubDial: l.c.pubDial,
           subs: spec.subs,
           size: spec.size,
           payload: spec.payload,
@@ -243,6 +266,7 @@ async function oneRep(
     return;
   }
   const run = await throughputRun(l.c.dial, {
+    pubDial: l.c.pubDial,
     subs: spec.subs,
     size: spec.size,
     payload: spec.payload,
