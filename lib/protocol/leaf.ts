@@ -44,6 +44,7 @@ const decoder = new TextDecoder();
 
 /** The leafnode op set. */
 export const LEAF_OPS: OpTable<LeafConnection> = {
+  hot: "LMSG",
   ops: [
     { name: "PING", kind: "none", run: (c) => (c.onPing(), true) },
     { name: "PONG", kind: "none", run: (c) => (c.onPong(), true) },

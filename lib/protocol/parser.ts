@@ -82,6 +82,11 @@ export type OpSpec<H> =
 export interface OpTable<H> {
   /** The ops, any order (names are unique). */
   readonly ops: readonly OpSpec<H>[];
+  /**
+   * The kind's hot op besides PUB (e.g. a leafnode's `LMSG`): matched in one step at the start
+   * of a line instead of letter by letter.
+   */
+  readonly hot?: string;
 }
 
 /** Limits the parser enforces itself. */
@@ -157,6 +162,9 @@ export class Parser<H extends OpHandler = OpHandler> {
   private readonly ops: readonly OpSpec<H>[];
   /** The PUB op when the table has it (the fast path at the start of a line). */
   private readonly pubOp: OpSpec<H> | null;
+  /** The table's hot op and its name's bytes (upper case), when it has one. */
+  private readonly hotOp: OpSpec<H> | null;
+  private readonly hotName: Uint8Array;
   /** Carried-over control line bytes when a line spans reads (null when not split). */
   private argBuf: Uint8Array | null = null;
   private argLen = 0;
@@ -186,6 +194,8 @@ export class Parser<H extends OpHandler = OpHandler> {
     this.limits = limits;
     this.ops = table.ops;
     this.pubOp = table.ops.find((o) => o.kind === "pub") ?? null;
+    this.hotOp = table.hot === undefined ? null : table.ops.find((o) => o.name === table.hot)!;
+    this.hotName = new TextEncoder().encode(table.hot ?? "");
   }
 
   /** Feeds bytes; returns how many were consumed (less than all only when paused or closed). */
@@ -225,6 +235,18 @@ export class Parser<H extends OpHandler = OpHandler> {
             this.state = State.OpSpace;
             i += 4;
             continue;
+          }
+          const hot = this.hotName;
+          const hl = hot.length;
+          if (hl > 0 && upper(b) === hot[0] && i + hl < n) {
+            let k = 1;
+            while (k < hl && upper(buf[i + k]) === hot[k]) k++;
+            if (k === hl && (buf[i + hl] === SPACE || buf[i + hl] === TAB)) {
+              this.op = this.hotOp;
+              this.state = State.OpSpace;
+              i += hl + 1;
+              continue;
+            }
           }
           this.op = null;
           this.opName = "";
