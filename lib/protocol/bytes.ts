@@ -49,3 +49,30 @@ export function decimalLength(v: number): number {
   }
   return d;
 }
+
+/**
+ * Writes the end of a MSG/HMSG/LMSG line and the message: `[hdrLen ]size\r\n<payload>\r\n`.
+ * `sizeTok` (the size as the publisher sent it) is used when there are no headers, else the
+ * size of `payload` is written. Returns the position after it.
+ */
+export function putSizesAndPayload(
+  dst: Uint8Array,
+  pos: number,
+  withHdr: boolean,
+  hdrLen: number,
+  sizeTok: Uint8Array,
+  payload: Uint8Array,
+): number {
+  let p = pos;
+  if (withHdr) {
+    p = putInt(dst, p, hdrLen);
+    dst[p++] = 32;
+  }
+  p = hdrLen < 0 ? put(dst, p, sizeTok) : putInt(dst, p, payload.length);
+  dst[p++] = 13;
+  dst[p++] = 10;
+  p = put(dst, p, payload);
+  dst[p++] = 13;
+  dst[p++] = 10;
+  return p;
+}

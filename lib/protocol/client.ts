@@ -10,7 +10,7 @@ import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
 import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
-import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
+import { decimalLength, encoder, put, putSizesAndPayload, tokenString } from "./bytes.ts";
 import { type ConnectOptions, parseConnect } from "./connect.ts";
 import { Connection, type ConnectionStats } from "./connection.ts";
 import type { PermissionChecker, ServerContext } from "./context.ts";
@@ -320,17 +320,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       p = put(buf, p, reply);
       buf[p++] = 32;
     }
-    if (withHdr) {
-      p = putInt(buf, p, hdrLen);
-      buf[p++] = 32;
-    }
-    p = useSizeTok ? put(buf, p, sizeTok) : putInt(buf, p, payload.length);
-    buf[p++] = 13;
-    buf[p++] = 10;
-    p = put(buf, p, payload);
-    buf[p++] = 13;
-    buf[p++] = 10;
-    out.len = p;
+    out.len = putSizesAndPayload(buf, p, withHdr, hdrLen, sizeTok, payload);
     out.schedule();
     if (this.tracing) {
       const r = reply ? ` ${tokenString(reply)}` : "";

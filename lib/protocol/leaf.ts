@@ -19,7 +19,7 @@ import type { InterestChange } from "../accounts/account.ts";
 import { subjectIsSubsetOf, subjectMatchesPattern } from "../routing/subject.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
-import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
+import { decimalLength, encoder, put, putSizesAndPayload, tokenString } from "./bytes.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 import { Closed, Err } from "./errors.ts";
@@ -652,17 +652,7 @@ export class LeafConnection extends Connection {
       p = put(buf, p, reply);
       buf[p++] = 32;
     }
-    if (withHdr) {
-      p = putInt(buf, p, hdrLen);
-      buf[p++] = 32;
-    }
-    p = hdrLen < 0 ? put(buf, p, sizeTok) : putInt(buf, p, payload.length);
-    buf[p++] = 13;
-    buf[p++] = 10;
-    p = put(buf, p, payload);
-    buf[p++] = 13;
-    buf[p++] = 10;
-    out.len = p;
+    out.len = putSizesAndPayload(buf, p, withHdr, hdrLen, sizeTok, payload);
     out.schedule();
     this.stats.outMsgs++;
     this.stats.outBytes += payload.length;

@@ -25,6 +25,7 @@ import {
   TlsAcceptor,
 } from "../transport/tls_server.ts";
 import { dialRemote, type RemoteUrl } from "./leaf_dial.ts";
+import { readAfterUpgrade } from "./start_tls.ts";
 
 /** What the leafnode wiring needs from the server. */
 export interface LeafHost {
@@ -201,15 +202,7 @@ export class LeafNodes implements LeafContext {
       timeoutMs: t.timeoutMs,
       pinnedSpki: t.pinnedCerts,
     });
-    const c = this.accept(transport);
-    transport.upgraded.then(() => {
-      if (c.isClosed) return transport.close("");
-      transport.readInto(c);
-    }, (err: Error) => {
-      if (c.isClosed) return;
-      this.log.error(`${c} - TLS handshake error: ${err.message}`);
-      c.close(Closed.tlsHandshakeError, false);
-    });
+    readAfterUpgrade(transport, this.accept(transport), this.log);
   }
 
   private accept(transport: Transport): LeafConnection {

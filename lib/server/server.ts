@@ -44,6 +44,7 @@ import {
   startMonitor,
 } from "../monitor/mod.ts";
 import { LeafNodes } from "./leafnodes.ts";
+import { readAfterUpgrade } from "./start_tls.ts";
 import type { LeafConnection } from "../protocol/leaf.ts";
 
 /** The version this server reports (the reference it matches). */
@@ -592,15 +593,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       pinnedSpki: this.options.tls!.pinnedCerts,
       allowPlain: this.options.allowNonTls,
     });
-    const client = this.addClient(transport);
-    transport.upgraded.then(() => {
-      if (client.isClosed) return transport.close("");
-      transport.readInto(client);
-    }, (err: Error) => {
-      if (client.isClosed) return;
-      this.log.error(`${client} - TLS handshake error: ${err.message}`);
-      client.close(Closed.tlsHandshakeError, false);
-    });
+    readAfterUpgrade(transport, this.addClient(transport), this.log);
   }
 
   private async closeTlsPort(): Promise<void> {

@@ -39,6 +39,20 @@ const SESSION = HUB_INFO + HUB_REPLY +
   "HMSG local.x 12 14\r\nNATS/1.0\r\n\r\nok\r\nLMSG local.q | g 1\r\nw\r\n" +
   "LMSG local.q + r.2 other 1\r\nz\r\n";
 
+/** A solicited leaf connection on a recording transport. */
+function solicited(ctx: LeafContext, t: RecordingTransport): LeafConnection {
+  return new LeafConnection(ctx, t, 1, {
+    solicit: {
+      hub: false,
+      account: "$G",
+      tls: false,
+      denyImports: [],
+      denyExports: [],
+      delayReconnect: () => {},
+    },
+  });
+}
+
 /** Runs the session through a fresh connection, fed in pieces of `step` bytes. */
 async function run(step: number) {
   const ctx = leafContext();
@@ -67,16 +81,7 @@ async function run(step: number) {
   });
   acc.subscribe(mk("local.>"));
   acc.subscribe(mk("local.q", "g"));
-  const c = new LeafConnection(ctx, t, 1, {
-    solicit: {
-      hub: false,
-      account: "$G",
-      tls: false,
-      denyImports: [],
-      denyExports: [],
-      delayReconnect: () => {},
-    },
-  });
+  const c = solicited(ctx, t);
   c.start();
   const bytes = enc.encode(SESSION);
   for (let i = 0; i < bytes.length; i += step) c.receive(bytes.slice(i, i + step));
@@ -118,16 +123,7 @@ Deno.test("leaf kind: bad LS+/LMSG arguments close with a parse error", async ()
   for (const bad of ["LS+ a b\r\n", "LMSG a x\r\n", "HMSG a 5 3\r\n", "LMSG a b c 1\r\nx\r\n"]) {
     const ctx = leafContext();
     const t = new RecordingTransport();
-    const c = new LeafConnection(ctx, t, 1, {
-      solicit: {
-        hub: false,
-        account: "$G",
-        tls: false,
-        denyImports: [],
-        denyExports: [],
-        delayReconnect: () => {},
-      },
-    });
+    const c = solicited(ctx, t);
     c.start();
     c.receive(enc.encode(HUB_INFO + HUB_REPLY + bad));
     await settle();

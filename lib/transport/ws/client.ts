@@ -10,7 +10,7 @@
 import type net from "node:net";
 import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
 import { type ClientTlsConfig, dialNet, startClientTls } from "../dial.ts";
-import { tlsPeerInfo } from "../tls_server.ts";
+import { NodeSocketTransport, tlsPeerInfo } from "../tls_server.ts";
 import {
   closePayload,
   concatBytes,
@@ -229,38 +229,36 @@ export class WsClientTransport implements Transport {
 
   /** Delivers the unframed bytes to `sink` until EOF, error or close. */
   readInto(sink: ByteSink): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let ended = false;
-      const end = (err?: unknown) => {
-        if (ended) return;
-        ended = true;
+    const raw = new NodeSocketTransport(this.#socket, this.peer);
+    let done = false;
+    const onBytes = (chunk: Uint8Array) => {
+      if (done) return;
+      for (const ev of this.#decoder.feed(chunk)) {
+        if (ev.type === "data") sink.receive(ev.data);
+        else if (ev.type === "ping") this.#raw(ev.reply).catch(() => {});
+        else if (ev.type === "close" || ev.type === "error") {
+          if (ev.type === "close") this.#raw(ev.reply).catch(() => {});
+          done = true;
+          sink.transportClosed(ev.type === "error" ? new Error(ev.message) : undefined);
+          this.#closed = true;
+          raw.close("");
+          return;
+        }
+      }
+    };
+    const pending = this.#pending;
+    this.#pending = new Uint8Array(0);
+    const reading = raw.readInto({
+      receive: onBytes,
+      transportClosed: (err) => {
+        if (done) return;
+        done = true;
         sink.transportClosed(this.#closed ? undefined : err);
         this.#closed = true;
-        this.#socket.destroy();
-        resolve();
-      };
-      const onBytes = (chunk: Uint8Array) => {
-        if (ended) return;
-        for (const ev of this.#decoder.feed(chunk)) {
-          if (ended) return;
-          if (ev.type === "data") sink.receive(ev.data);
-          else if (ev.type === "ping") this.#raw(ev.reply).catch(() => {});
-          else if (ev.type === "close") {
-            this.#raw(ev.reply).catch(() => {});
-            return end();
-          } else if (ev.type === "error") return end(new Error(ev.message));
-        }
-      };
-      this.#socket.on("data", onBytes);
-      this.#socket.once("end", () => end());
-      this.#socket.once("error", (e: Error) => end(e));
-      this.#socket.once("close", () => end());
-      if (this.#pending.length) {
-        const p = this.#pending;
-        this.#pending = new Uint8Array(0);
-        onBytes(p);
-      }
-      this.#socket.resume();
+      },
     });
+    if (pending.length) onBytes(pending);
+    this.#socket.resume();
+    return reading;
   }
 }
