@@ -18,14 +18,9 @@ import { Closed } from "../protocol/errors.ts";
 import { LeafClosed, LeafConnection, type LeafContext } from "../protocol/leaf.ts";
 import type { ConnectionKind, PeerInfo, Transport } from "../protocol/transport.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
-import {
-  listenNet,
-  type NetListener,
-  StartTlsTransport,
-  TlsAcceptor,
-} from "../transport/tls_server.ts";
+import { type NetListener, StartTlsTransport, type TlsAcceptor } from "../transport/tls_server.ts";
 import { dialRemote, type RemoteUrl } from "./leaf_dial.ts";
-import { readAfterUpgrade } from "./start_tls.ts";
+import { listenTls, readAfterUpgrade } from "./start_tls.ts";
 
 /** What the leafnode wiring needs from the server. */
 export interface LeafHost {
@@ -111,21 +106,12 @@ export class LeafNodes implements LeafContext {
     if (ln.port !== 0) {
       const port = ln.port === -1 ? 0 : ln.port;
       if (ln.tls) {
-        const t = ln.tls;
-        const acceptor = new TlsAcceptor({
-          certPem: await Deno.readTextFile(t.certFile!),
-          keyPem: await Deno.readTextFile(t.keyFile!),
-          caPem: t.caFile ? await Deno.readTextFile(t.caFile) : undefined,
-          verify: t.verify || t.verifyAndMap,
-        });
         try {
-          const listener = await listenNet(ln.host, port, (raw) => this.acceptTls(raw));
-          this.tls = { listener, acceptor };
-          this.port = listener.port;
+          this.tls = await listenTls(ln.tls, ln.host, ln.port, (raw) => this.acceptTls(raw));
         } catch (err) {
-          acceptor.close();
           throw new Error(`Error listening on leafnode port: ${ln.port} - ${err}`);
         }
+        this.port = this.tls.listener.port;
       } else {
         try {
           this.tcp = new TcpListener(ln.host, port);

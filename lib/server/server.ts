@@ -21,12 +21,7 @@ import { Closed, Err } from "../protocol/errors.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "../accounts/registry.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
-import {
-  listenNet,
-  type NetListener,
-  StartTlsTransport,
-  TlsAcceptor,
-} from "../transport/tls_server.ts";
+import { type NetListener, StartTlsTransport, type TlsAcceptor } from "../transport/tls_server.ts";
 import type net from "node:net";
 import { readWsTls, type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
@@ -44,7 +39,7 @@ import {
   startMonitor,
 } from "../monitor/mod.ts";
 import { LeafNodes } from "./leafnodes.ts";
-import { readAfterUpgrade } from "./start_tls.ts";
+import { listenTls, readAfterUpgrade, tlsAcceptor } from "./start_tls.ts";
 import type { LeafConnection } from "../protocol/leaf.ts";
 
 /** The version this server reports (the reference it matches). */
@@ -221,7 +216,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       if (!this.listenClients) {
         // Deploy mode: the host gives one port, served by the WebSocket listener.
       } else if (o.tls) {
-        this.tlsPort = await listenTls(o, (raw) => this.acceptTls(raw));
+        this.tlsPort = await listenTls(o.tls, o.host, o.port, (raw) => this.acceptTls(raw));
         this.ports.client = this.tlsPort.listener.port;
       } else {
         this.tcp = new TcpListener(o.host, port);
@@ -647,34 +642,8 @@ async function monitorTls(o: ServerOptions): Promise<MonitorTls | undefined> {
 }
 
 /** The client-port TLS acceptor for the certificates of `o.tls`. */
-async function tlsAcceptorFor(o: ServerOptions): Promise<TlsAcceptor> {
-  const t = o.tls!;
-  return new TlsAcceptor({
-    certPem: await Deno.readTextFile(t.certFile!),
-    keyPem: await Deno.readTextFile(t.keyFile!),
-    caPem: t.caFile ? await Deno.readTextFile(t.caFile) : undefined,
-    verify: t.verify || t.verifyAndMap,
-  });
-}
-
-/** Reads the client-port certificates and listens on node:net (Deno.listen cannot upgrade). */
-async function listenTls(
-  o: ServerOptions,
-  onConnection: (raw: net.Socket) => void,
-): Promise<{ listener: NetListener; acceptor: TlsAcceptor }> {
-  const acceptor = await tlsAcceptorFor(o);
-  try {
-    const listener = await listenNet(o.host, o.port === -1 ? 0 : o.port, onConnection);
-    return { listener, acceptor };
-  } catch (err) {
-    acceptor.close();
-    const code = (err as { code?: string }).code;
-    const msg = err instanceof Error ? err.message : String(err);
-    if (code === "EADDRINUSE") throw new Deno.errors.AddrInUse(msg);
-    if (code === "EADDRNOTAVAIL") throw new Deno.errors.AddrNotAvailable(msg);
-    if (code === "EACCES") throw new Deno.errors.PermissionDenied(msg);
-    throw err;
-  }
+function tlsAcceptorFor(o: ServerOptions): Promise<TlsAcceptor> {
+  return tlsAcceptor(o.tls!);
 }
 
 /** INFO `host`/`port`: `client_advertise` (`host[:port]`, default port = the client port). */

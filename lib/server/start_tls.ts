@@ -1,14 +1,22 @@
 /**
- * The common tail of a port that upgrades to TLS after a plaintext INFO (client TLS port,
- * leafnode TLS port): once the handshake is done, the transport reads into the connection; a
- * failed handshake is logged and closes it with "TLS Handshake Failure", as nats-server does.
+ * What the ports that upgrade to TLS after a plaintext INFO (client TLS port, leafnode TLS port)
+ * share: the listener with its certificates, and reading once the handshake is done (a failed
+ * handshake is logged and closes the connection with "TLS Handshake Failure", as nats-server
+ * does).
  *
  * @module
  */
 import type { Logger } from "../protocol/context.ts";
 import { Closed } from "../protocol/errors.ts";
 import type { ByteSink } from "../protocol/transport.ts";
-import type { StartTlsTransport } from "../transport/tls_server.ts";
+import type net from "node:net";
+import type { TlsOptions } from "../config/options.ts";
+import {
+  listenNet,
+  type NetListener,
+  type StartTlsTransport,
+  TlsAcceptor,
+} from "../transport/tls_server.ts";
 
 /** A connection that reads from an upgrading transport. */
 export interface UpgradingConnection extends ByteSink {
@@ -31,4 +39,39 @@ export function readAfterUpgrade(
     log.error(`${conn} - TLS handshake error: ${err.message}`);
     conn.close(Closed.tlsHandshakeError, false);
   });
+}
+
+/** A TLS acceptor for the certificates of `tls` (read now). */
+export async function tlsAcceptor(tls: TlsOptions): Promise<TlsAcceptor> {
+  return new TlsAcceptor({
+    certPem: await Deno.readTextFile(tls.certFile!),
+    keyPem: await Deno.readTextFile(tls.keyFile!),
+    caPem: tls.caFile ? await Deno.readTextFile(tls.caFile) : undefined,
+    verify: tls.verify || tls.verifyAndMap,
+  });
+}
+
+/**
+ * Reads the certificates of `tls` and listens on host:port with node:net (-1 = random; Deno.listen
+ * cannot upgrade). Listen errors come back as Deno's error classes.
+ */
+export async function listenTls(
+  tls: TlsOptions,
+  host: string,
+  port: number,
+  onConnection: (raw: net.Socket) => void,
+): Promise<{ listener: NetListener; acceptor: TlsAcceptor }> {
+  const acceptor = await tlsAcceptor(tls);
+  try {
+    const listener = await listenNet(host, port === -1 ? 0 : port, onConnection);
+    return { listener, acceptor };
+  } catch (err) {
+    acceptor.close();
+    const code = (err as { code?: string }).code;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (code === "EADDRINUSE") throw new Deno.errors.AddrInUse(msg);
+    if (code === "EADDRNOTAVAIL") throw new Deno.errors.AddrNotAvailable(msg);
+    if (code === "EACCES") throw new Deno.errors.PermissionDenied(msg);
+    throw err;
+  }
 }
