@@ -125,6 +125,8 @@ export interface SolicitConfig {
   denyExports: readonly string[];
   /** The remote told us to wait this long before soliciting again (loop detected). */
   delayReconnect(ms: number): void;
+  /** The hub's INFO listed where leafnodes can connect (`leafnode_urls` / `ws_connect_urls`). */
+  learnedUrls?(hostPorts: readonly string[]): void;
 }
 
 /** A subscription standing for the remote side's interest (`LS+`). */
@@ -280,6 +282,10 @@ export class LeafConnection extends Connection {
       return this.close(Closed.protocolViolation);
     }
     if (!this.solicited) return;
+    const urls = this.transport.peer.kind === "LEAFNODE_WS"
+      ? info.ws_connect_urls
+      : info.leafnode_urls;
+    if (urls && urls.length > 0) this.cfg!.learnedUrls?.(urls);
     if (this.gotInfo) {
       // The hub's answer to our CONNECT; later INFOs (URL updates) are not acted upon.
       if (!this.bound && info.connect_info) {

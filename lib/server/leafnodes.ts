@@ -276,8 +276,12 @@ function splitAdvertise(adv: string, port: number): { host: string; port: number
 
 /** One configured remote: dials its URLs in turn, forever, until the server stops. */
 class Solicitor {
-  private readonly urls: RemoteUrl[];
-  private next = 0;
+  /**
+   * The URLs tried in turn: the ones the hub's INFO announced (other cluster members, not the
+   * configured ones) first, then the configured ones; the one tried moves to the end.
+   */
+  private urls: RemoteUrl[];
+  private readonly configured: RemoteUrl[];
   private delayMs = 0;
   private stopped = false;
   private timer?: ReturnType<typeof setTimeout>;
@@ -285,13 +289,33 @@ class Solicitor {
   private current?: LeafConnection;
 
   constructor(private readonly leafs: LeafNodes, private readonly remote: RemoteLeafOptions) {
-    this.urls = remote.urls.map(parseRemoteUrl).filter((u): u is RemoteUrl => u !== null);
+    const urls = remote.urls.map(parseRemoteUrl).filter((u): u is RemoteUrl => u !== null);
     if (!remote.noRandomize) {
-      for (let i = this.urls.length - 1; i > 0; i--) {
+      for (let i = urls.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1));
-        [this.urls[i], this.urls[j]] = [this.urls[j], this.urls[i]];
+        [urls[i], urls[j]] = [urls[j], urls[i]];
       }
     }
+    this.configured = urls;
+    this.urls = [...urls];
+  }
+
+  /**
+   * The hub announced where else leafnodes can connect (`leafnode_urls`, `ws_connect_urls` for
+   * WebSocket remotes): those not configured go first. They carry the credentials and TLS of the
+   * URL they were learned through (the reference's carry none).
+   */
+  learned(hostPorts: readonly string[], via: RemoteUrl): void {
+    const known = new Set(this.configured.map((u) => `${u.hostname}:${u.port}`));
+    const learned: RemoteUrl[] = [];
+    for (const hp of hostPorts) {
+      const u = parseRemoteUrl(`${via.ws ? via.scheme : "nats-leaf"}://${hp}${via.path}`);
+      if (u === null || known.has(`${u.hostname}:${u.port}`)) continue;
+      learned.push({ ...u, tls: via.tls, user: via.user, pass: via.pass });
+    }
+    const key = (u: RemoteUrl) => `${u.hostname}:${u.port}`;
+    const current = this.urls.filter((u) => !learned.some((l) => key(l) === key(u)));
+    this.urls = [...learned, ...current.filter((u) => known.has(key(u)))];
   }
 
   stop(): void {
@@ -320,8 +344,8 @@ class Solicitor {
         await this.sleep(d);
         if (this.stopped) return;
       }
-      const url = this.urls[this.next];
-      this.next = (this.next + 1) % this.urls.length;
+      const url = this.urls[0];
+      if (this.urls.length > 1) this.urls = [...this.urls.slice(1), url];
       log.debug(`Trying to connect as leafnode to remote server on "${url.hostPort}"`);
       let transport: Transport;
       try {
@@ -361,6 +385,7 @@ class Solicitor {
             denyImports: this.remote.denyImports,
             denyExports: this.remote.denyExports,
             delayReconnect: (ms) => this.delayMs = ms,
+            learnedUrls: (urls) => this.learned(urls, url),
           },
         });
         this.current = c;

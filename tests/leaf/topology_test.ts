@@ -3,7 +3,8 @@
  * server's edges leafnoded to different members (each with all three URLs, in order), a
  * WebSocket client on one edge and a TCP client on the other. They exchange pub/sub and
  * request/reply; then the member the first edge is attached to is killed: the edge fails over
- * to the next URL and traffic resumes. The fail-over time is printed.
+ * to the next URL and traffic resumes. A third edge configured with one URL only fails over to
+ * the members the hub announced (`leafnode_urls`). The fail-over times are printed.
  */
 import { wsconnect } from "@nats-io/nats-core";
 import { assertEquals } from "../helpers/assert.ts";
@@ -46,11 +47,16 @@ Deno.test({
         urls([1, 2, 0])
       }], no_randomize: true } ] }`,
     );
+    // Only one URL: the others are learned from the hub's INFO.
+    const edge3 = await startOurs(
+      `server_name: E3\nleafnodes { remotes: [ { url: "nats://127.0.0.1:${leafs[2]}" } ] }`,
+    );
     const ws = await wsconnect({
       servers: `ws://127.0.0.1:${edge1.wsPort}`,
       maxReconnectAttempts: -1,
     });
     const tcp = await client(edge2.port);
+    const tcp3 = await client(edge3.port);
     try {
       // Cluster formed and both edges attached: routes carry the edges' interest.
       await until(
@@ -119,9 +125,28 @@ Deno.test({
       assertEquals(dec.decode(r3.data), "e1:q3");
       const r4 = await ws.request("svc.e2", "q4", { timeout: 3000 });
       assertEquals(r4.string(), "e2:q4");
+
+      // The single-URL edge: attached to member 2, which is killed next.
+      const toE3: string[] = [];
+      tcp3.subscribe("edge3.in", { callback: (_e, m) => toE3.push(dec.decode(m.data)) });
+      await tcp3.flush();
+      await pump(() => tcp.publish("edge3.in", enc.encode("hi e3")), () => toE3.length > 0, "→e3");
+      const t1 = performance.now();
+      await members[2].stop();
+      alive[2] = false;
+      await pump(
+        () => tcp.publish("edge3.in", enc.encode("e3 after failover")),
+        () => toE3.includes("e3 after failover"),
+        "→e3 after fail-over to a learned URL",
+        20_000,
+      );
+      const learnedMs = Math.round(performance.now() - t1);
+      console.log(`leaf fail-over to a learned URL: traffic resumed after ${learnedMs} ms`);
     } finally {
       await ws.close().catch(() => {});
       await tcp.close().catch(() => {});
+      await tcp3.close().catch(() => {});
+      await edge3.stop();
       await edge1.stop();
       await edge2.stop();
       for (let i = 0; i < 3; i++) if (alive[i]) await members[i].stop();
