@@ -265,7 +265,10 @@ const PATHS: [string, string][] = [
   ["/leafnodes", "leafnode"],
   ["/mqtt", "mqtt"],
   ["/mqtt?a", "mqtt"],
-  ["/x/leafnode", "client"],
+  // Issue 11: a path ending in /leafnode is a leafnode (nats-server since 2.10.5; a reverse proxy
+  // may prefix a sub-path); 2.9.10 checked the prefix only and took it for a client.
+  ["/x/leafnode", "leafnode"],
+  ["/x/leafnodes", "client"],
   ["/%6Ceafnode", "client"], // escaped path is compared as is
   ["http://localhost:8080/leafnode", "leafnode"],
   ["http://localhost:8080/mqtt/x", "mqtt"],
