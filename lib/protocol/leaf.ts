@@ -540,15 +540,13 @@ export class LeafConnection extends Connection {
     }
     const count = n >> 1;
     const sizes = headers ? 2 : 1;
-    const bad = (why: string) => {
-      this.parseError(`processLeafMsgArgs ${why}: '${tokenString(trim(arg))}'`);
-      return -1;
-    };
-    if (count < 1 + sizes || count > 16) return bad("Parse Error");
+    if (count < 1 + sizes || count > 16) return this.badMsgArgs("Parse Error", arg);
     const sizeTok = arg.subarray(tok[2 * count - 2], tok[2 * count - 1]);
     const size = parseSize(sizeTok);
     const hdrLen = headers ? parseSize(arg.subarray(tok[2 * count - 4], tok[2 * count - 3])) : -1;
-    if (size < 0 || (headers && (hdrLen < 0 || hdrLen > size))) return bad("Bad or Missing Size");
+    if (size < 0 || (headers && (hdrLen < 0 || hdrLen > size))) {
+      return this.badMsgArgs("Bad or Missing Size", arg);
+    }
     const subjectB = arg.subarray(tok[0], tok[1]);
     if (!sameBytes(subjectB, this.msgSubjectB)) {
       this.msgSubjectB = subjectB.slice();
@@ -566,7 +564,7 @@ export class LeafConnection extends Connection {
       if (single && mark === 43 /* + */) {
         reply = arg.slice(tok[4], tok[5]);
         q = 3;
-      } else if (!(single && mark === 124 /* | */)) return bad("Parse Error");
+      } else if (!(single && mark === 124 /* | */)) return this.badMsgArgs("Parse Error", arg);
       queues = [];
       for (let k = q; k < 1 + middle; k++) {
         queues.push(tokenString(arg.subarray(tok[2 * k], tok[2 * k + 1])));
@@ -576,6 +574,11 @@ export class LeafConnection extends Connection {
     this.msgQueues = queues;
     this.msgHdrLen = hdrLen;
     return size;
+  }
+
+  private badMsgArgs(why: string, arg: Uint8Array): number {
+    this.parseError(`processLeafMsgArgs ${why}: '${tokenString(trim(arg))}'`);
+    return -1;
   }
 
   /** The payload of the LMSG/HMSG whose arguments {@link msgArgs} kept. */
