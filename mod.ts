@@ -20,7 +20,12 @@ import { frozenCopy } from "./lib/server/options_store.ts";
 import type { Logger } from "./lib/protocol/context.ts";
 
 export type {
+  LeafNodeAuthOptions,
+  LeafNodeOptions,
+  LeafNodeUser,
+  LeafProxyOptions,
   MonitorOptions,
+  RemoteLeafOptions,
   ServerOptions,
   TlsOptions,
   WebSocketOptions,

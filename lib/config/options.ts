@@ -209,10 +209,7 @@ export interface ServerOptions {
   authTimeoutMs: number;
   /** `websocket { ... }` (alias `ws`). */
   websocket: WebSocketOptions;
-  /**
-   * `leafnodes { ... }`.
-   * @ignore Not public until leafnodes are served.
-   */
+  /** `leafnodes { ... }`: the leafnode port and the remotes this server solicits. */
   leafnodes: LeafNodeOptions;
   /** `http`/`http_port` monitoring. */
   monitor: MonitorOptions;

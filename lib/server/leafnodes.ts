@@ -21,6 +21,7 @@ import { TcpListener, TcpTransport } from "../transport/tcp.ts";
 import { type NetListener, StartTlsTransport, type TlsAcceptor } from "../transport/tls_server.ts";
 import { dialRemote, type RemoteUrl } from "./leaf_dial.ts";
 import { listenTls, readAfterUpgrade } from "./start_tls.ts";
+import { goListenError } from "./listen_error.ts";
 
 /** What the leafnode wiring needs from the server. */
 export interface LeafHost {
@@ -109,14 +110,14 @@ export class LeafNodes implements LeafContext {
         try {
           this.tls = await listenTls(ln.tls, ln.host, ln.port, (raw) => this.acceptTls(raw));
         } catch (err) {
-          throw new Error(`Error listening on leafnode port: ${ln.port} - ${err}`);
+          throw listenError(err, ln.host, ln.port);
         }
         this.port = this.tls.listener.port;
       } else {
         try {
           this.tcp = new TcpListener(ln.host, port);
         } catch (err) {
-          throw new Error(`Error listening on leafnode port: ${ln.port} - ${err}`);
+          throw listenError(err, ln.host, ln.port);
         }
         this.port = this.tcp.addr.port;
         this.tcp.serve((conn) => this.acceptTcp(conn)).catch((err) => {
@@ -267,6 +268,14 @@ export class LeafNodes implements LeafContext {
     if (!s) this.loops.set(account, s = `$LDS.${nuid()}`);
     return s;
   }
+}
+
+/** The reference's fatal text for a leafnode port it cannot listen on. */
+function listenError(err: unknown, host: string, port: number): Error {
+  // A Deno permission denial is reported as such (an OS-level EACCES is a listen error).
+  if (err instanceof Deno.errors.NotCapable) return err;
+  const p = port === -1 ? 0 : port;
+  return new Error(`Error listening on leafnode port: ${port} - ${goListenError(err, host, p)}`);
 }
 
 function splitAdvertise(adv: string, port: number): { host: string; port: number } | null {
