@@ -41,9 +41,12 @@ class LiveLimits implements ParserLimits {
   headers = false;
   pedantic = false;
   awaitingConnect = false;
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly controlLines: boolean,
+  ) {}
   get maxControlLine(): number {
-    return this.ctx.options.maxControlLine;
+    return this.controlLines ? this.ctx.options.maxControlLine : Number.MAX_SAFE_INTEGER;
   }
   get maxPayload(): number {
     return this.ctx.options.maxPayload;
@@ -110,7 +113,7 @@ export abstract class Connection implements OpHandler, Origin {
     this.tracing = ctx.log.traceEnabled;
     this.parser = new Parser<OpHandler>(
       this,
-      new LiveLimits(ctx),
+      new LiveLimits(ctx, table.limitsControlLine !== false),
       table as unknown as OpTable<OpHandler>,
     );
     this.out = new Outbound({

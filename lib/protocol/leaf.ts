@@ -45,6 +45,7 @@ const decoder = new TextDecoder();
 /** The leafnode op set. */
 export const LEAF_OPS: OpTable<LeafConnection> = {
   hot: "LMSG",
+  limitsControlLine: false,
   ops: [
     { name: "PING", kind: "none", run: (c) => (c.onPing(), true) },
     { name: "PONG", kind: "none", run: (c) => (c.onPong(), true) },

@@ -87,6 +87,8 @@ export interface OpTable<H> {
    * of a line instead of letter by letter.
    */
   readonly hot?: string;
+  /** False: `max_control_line` does not apply (the reference checks it for clients only). */
+  readonly limitsControlLine?: boolean;
 }
 
 /** Limits the parser enforces itself. */
