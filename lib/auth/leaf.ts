@@ -1,7 +1,8 @@
 /**
  * Leafnode authentication as in the reference (`isLeafNodeAuthorized`): a `leafnodes {
  * authorization { user, password, account } }` single user, or its `users` list (each bound to an
- * account), takes precedence. Without either, nkeys and users of the regular authorization
+ * account), takes precedence (with `tls { verify_and_map }` the user is the certificate's).
+ * Without either, nkeys and users of the regular authorization
  * apply (with `allowed_connection_types` LEAFNODE / LEAFNODE_WS and `no_auth_user`, the
  * websocket block's for a leaf on the websocket port); a leaf that names no user binds to the
  * leafnode `authorization.account` (default `$G`): the top-level token and single user do not
@@ -14,6 +15,7 @@ import type { PeerInfo } from "../protocol/transport.ts";
 import { comparePasswords, constantTimeEqual, GLOBAL_ACCOUNT } from "./authenticator.ts";
 import { type BcryptPool, sharedBcryptPool } from "./bcrypt_pool.ts";
 import type { AuthConfig, Authenticator, ConnectCredentials, Identity } from "./types.ts";
+import { mapCertificateToUser } from "./tls_map.ts";
 
 /** Authenticates a leafnode CONNECT; null means `Authorization Violation`. */
 export type LeafAuthenticate = (
@@ -28,6 +30,7 @@ export function createLeafAuthenticator(
   config: AuthConfig,
   clients: Authenticator,
   bcrypt: BcryptPool = sharedBcryptPool(),
+  tlsMap = false,
 ): LeafAuthenticate {
   const check = (
     user: string,
@@ -44,6 +47,14 @@ export function createLeafAuthenticator(
   return (creds, peer, nonce) => {
     if (leafAuth?.user) return check(leafAuth.user, leafAuth.password, leafAuth.account, creds);
     if (leafAuth?.users && leafAuth.users.length > 0) {
+      if (tlsMap) {
+        // verify_and_map: the user comes from the certificate (its password is not asked).
+        const der = peer.tls?.chainDer[0];
+        const m = der ? mapCertificateToUser(der, leafAuth.users.map((u) => u.user)) : null;
+        const mapped = m ? leafAuth.users.find((u) => u.user === m.user) : undefined;
+        if (!mapped) return null;
+        return { user: mapped.user, account: mapped.account || GLOBAL_ACCOUNT };
+      }
       const u = leafAuth.users.find((u) => u.user === (creds.user ?? ""));
       return u ? check(u.user, u.password, u.account, creds) : null;
     }

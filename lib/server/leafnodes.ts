@@ -253,6 +253,8 @@ export class LeafNodes implements LeafContext {
         options.leafnodes.authorization,
         options.auth,
         this.host.authenticator,
+        undefined,
+        !!options.leafnodes.tls?.verifyAndMap,
       );
       this.auth = { options, check };
     }
