@@ -5,6 +5,7 @@
  * leaf was bound to) or the `-ERR` text.
  */
 import { assertEquals } from "../helpers/assert.ts";
+import { leafPortOf } from "./harness.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
 import { startOurs } from "../helpers/server.ts";
 import { dialWebSocket } from "../../lib/transport/ws/client.ts";
@@ -247,9 +248,7 @@ for (const c of CASES) {
       const ours = await startOurs(conf);
       const ref = await startReference(conf);
       try {
-        const refL = Number(
-          /Listening for leafnode connections on [^\s]*:(\d+)/.exec(ref.stderr())![1],
-        );
+        const refL = leafPortOf(ref.stderr());
         const ourGot = await leafHandshake(
           c.ws ? ours.wsPort! : ours.handle.ports.leafnode!,
           !!c.ws,

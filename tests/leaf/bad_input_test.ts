@@ -5,7 +5,7 @@
 import { assertEquals } from "../helpers/assert.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
 import { startOurs } from "../helpers/server.ts";
-import { client, leafConfig, waitForRoute } from "./harness.ts";
+import { client, leafConfig, leafPortOf, waitForRoute } from "./harness.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -67,9 +67,7 @@ Deno.test({
     const conf = `leafnodes { listen: "127.0.0.1:-1" }`;
     const ours = await startOurs(conf);
     const ref = await startReference(conf);
-    const refPort = Number(
-      /Listening for leafnode connections on [^\s]*:(\d+)/.exec(ref.stderr())![1],
-    );
+    const refPort = leafPortOf(ref.stderr());
     try {
       for (const [name, input] of CASES) {
         const theirs = await answer(refPort, input);

@@ -51,6 +51,11 @@ export async function startNode(impl: Impl, config: string, port: number): Promi
   return { impl, clientPort: s.port, stderr: () => lines.join("\n"), stop: s.stop };
 }
 
+/** The leafnode port a nats-server process logged (`Listening for leafnode connections on`). */
+export function leafPortOf(stderr: string): number {
+  return Number(/Listening for leafnode connections on [^\s]*:(\d+)/.exec(stderr)![1]);
+}
+
 /** Ports of a hub. */
 export interface HubPorts {
   client: number;

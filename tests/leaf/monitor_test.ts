@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
 import { startOurs } from "../helpers/server.ts";
-import { client, freePort, leafConfig } from "./harness.ts";
+import { client, freePort, leafConfig, leafPortOf } from "./harness.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -45,7 +45,7 @@ async function hub(impl: "ours" | "ref", conf: string): Promise<Hub> {
   const r = await startReference(conf);
   return {
     mon: r.monitorPort!,
-    leafPort: Number(/Listening for leafnode connections on [^\s]*:(\d+)/.exec(r.stderr())![1]),
+    leafPort: leafPortOf(r.stderr()),
     clientPort: r.port,
     stop: r.stop,
   };

@@ -7,7 +7,7 @@ import { assertEquals } from "../helpers/assert.ts";
 import { haveOpenssl, testPki } from "../helpers/certs.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
 import { startOurs } from "../helpers/server.ts";
-import { freePort, leafConfig } from "./harness.ts";
+import { freePort, leafConfig, leafPortOf } from "./harness.ts";
 
 async function leafAccount(impl: "ours" | "ref", user: string): Promise<string | null> {
   const pki = await testPki();
@@ -21,11 +21,7 @@ async function leafAccount(impl: "ours" | "ref", user: string): Promise<string |
     : (hub as Awaited<ReturnType<typeof startReference>>).monitorPort!;
   const leafPort = impl === "ours"
     ? (hub as Awaited<ReturnType<typeof startOurs>>).handle.ports.leafnode!
-    : Number(
-      /Listening for leafnode connections on [^\s]*:(\d+)/.exec(
-        (hub as Awaited<ReturnType<typeof startReference>>).stderr(),
-      )![1],
-    );
+    : leafPortOf((hub as Awaited<ReturnType<typeof startReference>>).stderr());
   const leaf = await startReference(
     leafConfig([
       `{ url: "tls://127.0.0.1:${leafPort}", tls { cert_file: "${pki.client.certFile}",` +

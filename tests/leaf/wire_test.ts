@@ -12,7 +12,7 @@ import { formatCreds } from "../../lib/auth/creds.ts";
 import { assertEquals } from "../helpers/assert.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
 import { startOurs } from "../helpers/server.ts";
-import { freePort, leafConfig, until } from "./harness.ts";
+import { freePort, leafConfig, leafPortOf, until } from "./harness.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -82,9 +82,7 @@ Deno.test({
     const ours = await startOurs(conf);
     const ref = await startReference(conf);
     try {
-      const refPort = Number(
-        /Listening for leafnode connections on [^\s]*:(\d+)/.exec(ref.stderr())![1],
-      );
+      const refPort = leafPortOf(ref.stderr());
       const got: string[] = [];
       for (const port of [ours.handle.ports.leafnode!, refPort]) {
         const r = new Raw(await Deno.connect({ hostname: "127.0.0.1", port }));
