@@ -22,6 +22,8 @@ import type { ConnectionKind, PeerInfo } from "../protocol/transport.ts";
 import { isBcrypt } from "./bcrypt.ts";
 import { type BcryptPool, sharedBcryptPool } from "./bcrypt_pool.ts";
 import { verifyNonceSignature } from "./nkeys.ts";
+import { authenticateJwt } from "./jwt/authenticate.ts";
+import type { JwtAccountStore } from "./jwt/store.ts";
 import type {
   AccountConfig,
   AuthConfig,
@@ -45,6 +47,10 @@ export const PLAINTEXT_PASSWORD_WARNING = "Plaintext passwords detected, use nke
 export interface AuthenticatorOptions {
   /** The bcrypt verifier (default: the shared Worker pool). */
   bcrypt?: BcryptPool;
+  /** Operator mode: the verified account JWTs (required when `trustedKeys` is set). */
+  jwtAccounts?: JwtAccountStore;
+  /** Debug sink for why a JWT login failed (the reference's debug texts). */
+  debug?: (peer: PeerInfo, msg: string) => void;
 }
 
 /** The authenticator returned by {@link createAuthenticator}: the optional members are set. */
@@ -115,7 +121,9 @@ export function createAuthenticator(
   const accounts = new Map<string, AccountConfig>();
   for (const a of config.accounts) accounts.set(a.name, a);
 
-  const globalRequired = nkeys.size > 0 || users.size > 0 || !!config.user || !!config.token;
+  const operatorMode = (config.trustedKeys?.length ?? 0) > 0;
+  const globalRequired = operatorMode || nkeys.size > 0 || users.size > 0 || !!config.user ||
+    !!config.token;
   const ws = config.websocket;
   const wsOverride = !!(ws && (ws.user || ws.token || ws.noAuthUser));
 
@@ -153,7 +161,7 @@ export function createAuthenticator(
 
   const auth: NatsAuthenticator = {
     get nonceRequired() {
-      return nkeys.size > 0;
+      return operatorMode || nkeys.size > 0;
     },
 
     authRequired(kind: ConnectionKind): boolean {
@@ -201,6 +209,17 @@ export function createAuthenticator(
         username = config.user;
         password = config.password;
         token = config.token;
+      }
+
+      // 0. operator mode: a user JWT and nothing else
+      if (operatorMode) {
+        const store = options.jwtAccounts;
+        if (!store) return null;
+        return authenticateJwt(creds, peer, nonce, store).then((r) => {
+          if ("identity" in r) return r.identity;
+          options.debug?.(peer, r.error);
+          return null;
+        });
       }
 
       // 1. nkey

@@ -114,6 +114,11 @@ export interface AuthConfig extends SimpleAuth {
    * STANDARD connections, `websocket.tls` for WEBSOCKET ones).
    */
   tlsMap?: { standard: boolean; websocket: boolean };
+  /**
+   * Operator mode: the trusted operator keys (`trusted_keys`, or the operators' subjects and
+   * signing keys). When set, every client must present a user JWT.
+   */
+  trustedKeys?: string[];
 }
 
 /** Credentials from CONNECT. */
@@ -126,12 +131,36 @@ export interface ConnectCredentials {
   jwt?: string;
 }
 
+/** What a user JWT makes the connection enforce (operator mode). */
+export interface JwtIdentity {
+  /** The user's public key (`U…`). */
+  userKey: string;
+  /** The key that signed the user JWT (the account or one of its signing keys). */
+  issuer: string;
+  /** `iat` of the user JWT (revocations compare with it). */
+  issuedAt: number;
+  /** A bearer token (no nonce signature). */
+  bearer: boolean;
+  /** Milliseconds until the JWT expires or its connect-time window closes; 0 = never. */
+  expiresInMs: number;
+  /** Max subscriptions (user and account limits; -1 = none). */
+  maxSubs: number;
+  /** Max payload (user and account limits; -1 = none). */
+  maxPayload: number;
+  /** The JWT's name. */
+  name?: string;
+  /** The JWT's tags. */
+  tags?: string[];
+}
+
 /** The result of a successful authentication. */
 export interface Identity {
   /** User name or nkey, for logs and monitoring. */
   user?: string;
   account: string;
   permissions?: Permissions;
+  /** Set for a user JWT login. */
+  jwt?: JwtIdentity;
 }
 
 /** The one auth interface the protocol talks to. */

@@ -107,6 +107,42 @@ export interface MonitorOptions {
   basePath: string;
 }
 
+/** `resolver`: where account JWTs come from in operator mode. */
+export type ResolverOptions =
+  | { type: "memory" }
+  | { type: "url"; url: string }
+  | {
+    type: "full" | "cache";
+    /** `dir`: where account JWTs are stored. */
+    dir: string;
+    /** `allow_delete` (full). */
+    allowDelete: boolean;
+    /** `interval` (full): how often to sync with other servers; 0 = default. */
+    intervalMs: number;
+    /** `limit`: max accounts stored (0 = default). */
+    limit: number;
+    /** `ttl` (cache). */
+    ttlMs: number;
+    /** `timeout`: fetch timeout. */
+    timeoutMs: number;
+  };
+
+/** Operator mode: `operator`, `trusted_keys`, `system_account`, `resolver`, `resolver_preload`. */
+export interface OperatorOptions {
+  /** The operator JWTs (inline or read from the named files), undecoded. */
+  operatorJwts: string[];
+  /** `trusted` / `trusted_keys`. */
+  trustedKeys: string[];
+  /** `system_account` (alias `system`). */
+  systemAccount?: string;
+  /** `resolver` (from the operator's account server URL when only that is given). */
+  resolver?: ResolverOptions;
+  /** `resolver_preload`: account public key → account JWT. */
+  resolverPreload: Record<string, string>;
+  /** Where each operator JWT came from (for error positions). */
+  sources?: string[];
+}
+
 /** The complete server options. Durations are in milliseconds, sizes in bytes. */
 export interface ServerOptions {
   /** Config file this came from, if any. */
@@ -166,6 +202,8 @@ export interface ServerOptions {
   leafnodes: LeafNodeOptions;
   /** `http`/`http_port` monitoring. */
   monitor: MonitorOptions;
+  /** Operator mode and the system account. */
+  operator: OperatorOptions;
   /** `lame_duck_duration`. */
   lameDuckDurationMs: number;
   /** `lame_duck_grace_period`. */
@@ -204,6 +242,7 @@ export function defaultOptions(): ServerOptions {
     },
     leafnodes: { host: "0.0.0.0", port: 0, noAdvertise: false, authTimeoutMs: 2000 },
     monitor: { host: "0.0.0.0", port: 0, basePath: "" },
+    operator: { operatorJwts: [], trustedKeys: [], resolverPreload: {} },
     lameDuckDurationMs: 2 * 60 * 1000,
     lameDuckGracePeriodMs: 10_000,
   };

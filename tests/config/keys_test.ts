@@ -62,6 +62,7 @@ const NESTED: [K.BlockSpec, (entry: string) => string][] = [
   [K.LEAFNODES, (s) => `leafnodes { ${s} }`],
   [K.LEAFNODE_AUTH, (s) => `leafnodes { authorization { ${s} } }`],
   [K.LEAFNODE_USER, (s) => `leafnodes { authorization { users: [ { ${s} } ] } }`],
+  [K.RESOLVER_DIR, (s) => `resolver { ${s} }`],
 ];
 
 interface Outcome {
