@@ -28,6 +28,7 @@ import {
 } from "../transport/tls_server.ts";
 import type net from "node:net";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
+import { createOperatorState, operatorErrors, type OperatorState } from "./operator.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
 import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
@@ -50,6 +51,8 @@ export interface ServerState extends DerivedFrom {
   readonly authenticator: Authenticator;
   /** Accounts with their import/export links (built from `options.auth.accounts`). */
   readonly accounts: AccountRegistry;
+  /** Operator mode: account JWTs and their resolver. */
+  readonly operator?: OperatorState;
 }
 
 /**
@@ -61,7 +64,11 @@ export function deriveServerState(options: ServerOptions, previous?: ServerState
     JSON.stringify(previous.options.auth.accounts) === JSON.stringify(options.auth.accounts);
   const accounts = sameAccounts ? previous.accounts : new AccountRegistry(options.auth.accounts);
   accounts.get("$G");
-  return { options, authenticator: createAuthenticator(options.auth), accounts };
+  const operator = previous?.operator && previous.options.operator === options.operator
+    ? previous.operator
+    : createOperatorState(options);
+  const authenticator = createAuthenticator(options.auth, { jwtAccounts: operator?.store });
+  return { options, authenticator, accounts, operator };
 }
 
 /** A running NATS server. */
@@ -142,6 +149,8 @@ export class NatsServer implements ServerContext {
     // Imports the config layer could not rule out (cycles, bad subject mappings) refuse to
     // start, as in the reference.
     if (this.accounts.errors.length) throw new Error(this.accounts.errors.join("\n"));
+    const opErrors = operatorErrors(o, VERSION);
+    if (opErrors.length) throw new Error(opErrors[0]);
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);

@@ -39,8 +39,9 @@ export function minLimit(a: number, b: number): number {
   return Math.min(a, b);
 }
 
+// As decoded by the reference, a limit missing from a JWT is 0 (nsc always writes -1).
 function limitOf(v: number | undefined): number {
-  return v === undefined ? NO_LIMIT : v;
+  return v ?? 0;
 }
 
 /** Authenticates a CONNECT carrying a user JWT against `store`. */
