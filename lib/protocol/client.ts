@@ -6,7 +6,7 @@
  */
 import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
-import type { ConnectCredentials, Identity } from "../auth/types.ts";
+import type { ConnectCredentials, Identity, JwtIdentity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
 import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
@@ -88,6 +88,8 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
   private readonly nonce?: string;
   /** The message value reused for every publish of this connection (delivery is synchronous). */
   private readonly msg: Message;
+  /** A user JWT's subscription limit (user and account; -1 = none). */
+  private jwtMaxSubs = -1;
 
   constructor(ctx: ServerContext, transport: Transport, cid: number, nonce?: string) {
     super(ctx, transport, cid, CLIENT_OPS);
@@ -239,7 +241,10 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return;
     }
     const max = this.ctx.options.maxSubscriptions;
-    if (max > 0 && this.subs.size >= max) {
+    if (
+      (max > 0 && this.subs.size >= max) ||
+      (this.jwtMaxSubs >= 0 && this.subs.size >= this.jwtMaxSubs)
+    ) {
       this.sendErr(Err.maxSubscriptions);
       return;
     }
@@ -376,6 +381,9 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return this.close(Closed.authViolation);
     }
     this.bind(id);
+    if (id.jwt) this.applyJwtLimits(id.jwt);
+    this.ctx.clientAuthenticated?.(this);
+    if (this.closed) return;
     if (opts.protocol < 0 || opts.protocol > 1) {
       this.sendErr(Err.badProtocol);
       return this.close(Closed.badClientProtocol);
@@ -385,6 +393,19 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return this.close(Closed.noRespondersNeedsHeaders);
     }
     if (opts.verbose) this.sendOK();
+  }
+
+  /** A user JWT's subscription and payload limits (applyAccountLimits). */
+  private applyJwtLimits(jwt: JwtIdentity): void {
+    this.jwtMaxSubs = jwt.maxSubs;
+    const server = this.ctx.options.maxPayload;
+    if (jwt.maxPayload >= 0 && jwt.maxPayload < server) {
+      this.parser.limits.maxPayload = jwt.maxPayload;
+    }
+    if (this.jwtMaxSubs >= 0 && this.subs.size >= this.jwtMaxSubs) {
+      this.sendErr(Err.maxSubscriptions);
+      setTimeout(() => this.close(Closed.maxSubscriptions), 20);
+    }
   }
 
   /** Binds the connection to an authenticated identity (moving subscriptions across accounts). */

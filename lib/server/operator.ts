@@ -6,7 +6,10 @@
  * @module
  */
 import { decodeOperatorClaims } from "../auth/jwt/decode.ts";
-import { JwtAccountStore } from "../auth/jwt/store.ts";
+import { isRevoked } from "../auth/jwt/claims.ts";
+import { type JwtAccount, JwtAccountStore } from "../auth/jwt/store.ts";
+import type { AuthenticatedClient } from "../protocol/context.ts";
+import { Closed, Err } from "../protocol/errors.ts";
 import {
   type AccountResolver,
   DirResolver,
@@ -83,4 +86,101 @@ export function createOperatorState(o: ServerOptions): OperatorState | undefined
     } catch { /* expired or untrusted preloads are skipped, as the reference warns */ }
   }
   return { store, resolver, systemAccount: o.operator.systemAccount };
+}
+
+/**
+ * The connections of JWT users, per account: account connection limits at login, user JWT
+ * expiry, and live account updates (revocations, bearer tokens disallowed, signing keys removed,
+ * a lowered connection limit, account expiry) as nats-server 2.9.10 applies them.
+ */
+export class JwtConnections {
+  private readonly byAccount = new Map<string, Set<AuthenticatedClient>>();
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private readonly accountTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(private readonly store: JwtAccountStore) {
+    for (const a of store.all()) this.watchExpiry(a);
+    store.onUpdate((acc) => {
+      this.watchExpiry(acc);
+      this.accountUpdated(acc);
+    });
+  }
+
+  /** A JWT user was bound to its account: limits and expiry. */
+  admit(client: AuthenticatedClient): void {
+    const jwt = client.identity?.jwt;
+    if (!jwt) return;
+    const name = client.account.name;
+    const acc = this.store.get(name);
+    let set = this.byAccount.get(name);
+    if (!set) this.byAccount.set(name, set = new Set());
+    const limit = acc?.claims.nats.limits?.conn ?? 0;
+    if (limit !== -1 && set.size >= limit) {
+      client.sendErr(Err.maxAccountConnections);
+      client.close(Closed.maxAccountConnections);
+      return;
+    }
+    set.add(client);
+    if (jwt.expiresInMs > 0) {
+      this.timers.set(
+        client.cid,
+        setTimeout(() => {
+          client.sendErr(Err.userAuthExpired);
+          client.close(Closed.authExpired);
+        }, jwt.expiresInMs),
+      );
+    }
+  }
+
+  /** A connection closed. */
+  removed(client: AuthenticatedClient): void {
+    clearTimeout(this.timers.get(client.cid));
+    this.timers.delete(client.cid);
+    this.byAccount.get(client.account.name)?.delete(client);
+  }
+
+  /** Stops every timer. */
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.accountTimers.values()) clearTimeout(t);
+  }
+
+  private watchExpiry(acc: JwtAccount): void {
+    clearTimeout(this.accountTimers.get(acc.name));
+    this.accountTimers.delete(acc.name);
+    const exp = acc.claims.exp ?? 0;
+    if (exp <= 0) return;
+    const ms = Math.max(0, exp * 1000 - Date.now());
+    this.accountTimers.set(
+      acc.name,
+      setTimeout(() => {
+        for (const c of [...this.byAccount.get(acc.name) ?? []]) {
+          c.sendErr(Err.accountAuthExpired);
+          c.close(Closed.authExpired);
+        }
+      }, ms),
+    );
+  }
+
+  private accountUpdated(acc: JwtAccount): void {
+    const clients = [...this.byAccount.get(acc.name) ?? []];
+    const n = acc.claims.nats;
+    const limit = n.limits?.conn ?? 0;
+    clients.forEach((c, i) => {
+      const jwt = c.identity!.jwt!;
+      if (limit !== -1 && i >= limit) {
+        c.sendErr(Err.maxAccountConnections);
+        c.close(Closed.maxAccountConnections);
+      } else if (jwt.bearer && n.limits?.disallow_bearer) {
+        c.sendErr(Err.authViolation);
+        c.close(Closed.authViolation);
+      } else if (isRevoked(n.revocations, jwt.userKey, jwt.issuedAt)) {
+        c.sendErr(Err.userRevoked);
+        c.close(Closed.revoked);
+      } else if (jwt.issuer !== acc.name && !acc.signingKeys.has(jwt.issuer)) {
+        c.sendErr(Err.authViolation);
+        c.close(Closed.authViolation);
+      }
+    });
+  }
 }

@@ -11,6 +11,7 @@ import type { ServerOptions } from "../config/options.ts";
 import { ClientConnection } from "../protocol/client.ts";
 import type {
   Account,
+  AuthenticatedClient,
   Logger,
   PermissionChecker,
   ServerContext,
@@ -28,9 +29,15 @@ import {
 } from "../transport/tls_server.ts";
 import type net from "node:net";
 import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
-import { createOperatorState, operatorErrors, type OperatorState } from "./operator.ts";
+import {
+  createOperatorState,
+  JwtConnections,
+  operatorErrors,
+  type OperatorState,
+} from "./operator.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
+import { SystemServices } from "./system.ts";
 import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
@@ -93,6 +100,10 @@ export class NatsServer implements ServerContext {
   readonly closedConnections?: ClosedConnections;
   private readonly clients = new Map<number, ClientConnection>();
   private readonly listenClients: boolean;
+  /** Operator mode: JWT users per account (limits, expiry, live revocations). */
+  private readonly jwtConnections?: JwtConnections;
+  /** The system account's services, when a system account is configured. */
+  system?: SystemServices;
   private nextCid = 1;
   private tcp?: TcpListener;
   /** With a `tls {}` block: the client port on node:net, upgraded after INFO. */
@@ -125,6 +136,8 @@ export class NatsServer implements ServerContext {
     options = this.store.options;
     this.serverName = options.serverName || this.serverId;
     if (options.monitor.port !== 0) this.closedConnections = new ClosedConnections();
+    const operator = this.store.current.operator;
+    if (operator) this.jwtConnections = new JwtConnections(operator.store);
     this.done = new Promise((r) => this.resolveDone = r);
   }
 
@@ -206,9 +219,31 @@ export class NatsServer implements ServerContext {
       throw err;
     }
     if (this.ws) this.ports.websocket = this.ws.listener.port;
+    this.startSystemAccount();
     this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
     this.writeProcessFiles();
     this.log.info("Server is ready");
+  }
+
+  /** When the server started (epoch ms). */
+  get serverStartedMs(): number {
+    return this.startedAt.getTime();
+  }
+
+  /** The system account (config `system_account` or the operator's) and its services. */
+  private startSystemAccount(): void {
+    const name = this.options.operator.systemAccount;
+    if (!name) return;
+    const op = this.store.current.operator;
+    const operator = op
+      ? {
+        store: op.store,
+        resolver: op.resolver,
+        operatorKeys: new Set(this.options.auth.trustedKeys),
+      }
+      : undefined;
+    this.system = new SystemServices(this, name, operator);
+    this.system.start();
   }
 
   /** `pid_file` and `ports_file_dir`, written before "Server is ready" as the reference does. */
@@ -293,6 +328,7 @@ export class NatsServer implements ServerContext {
     this.tcp?.close();
     const monitorClosed = this.monitor?.close();
     clearInterval(this.sweepTimer);
+    this.jwtConnections?.close();
     this.authenticator.close?.();
     this.accounts.close();
     for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
@@ -345,7 +381,14 @@ export class NatsServer implements ServerContext {
     const client = this.clients.get(cid);
     if (!client) return;
     this.clients.delete(cid);
+    this.jwtConnections?.removed(client);
+    this.system?.disconnected(client);
     this.closedConnections?.add(client);
+  }
+
+  clientAuthenticated(client: AuthenticatedClient): void {
+    this.jwtConnections?.admit(client);
+    if (!client.isClosed) this.system?.connected(client as ClientConnection);
   }
 
   // ---- connections ----------------------------------------------------------------------------

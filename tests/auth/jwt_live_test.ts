@@ -1,0 +1,250 @@
+/**
+ * Operator mode while connected, against ours and nats-server 2.9.10: user JWT expiry, live
+ * revocation through a pushed account JWT, user/account limits, the full directory resolver fed
+ * over `$SYS.REQ.CLAIMS.UPDATE`, and the system account's server PING.
+ */
+import { createAccount, createUser, type KeyPair } from "@nats-io/jwt";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { RawClient } from "../helpers/raw.ts";
+import { haveNatsServer, startReference } from "../helpers/reference.ts";
+import { startOurs } from "../helpers/server.ts";
+import {
+  accountJwt,
+  connectLine,
+  makeTrust,
+  makeUser,
+  operatorConfig,
+  type Trust,
+  UNLIMITED,
+} from "./jwt_fixture.ts";
+
+type Name = "ours" | "nats-server";
+
+/** Runs `fn` against ours, then nats-server; `config` may differ per server (temp dirs). */
+async function each(
+  config: () => Promise<string> | string,
+  fn: (name: Name, port: number) => Promise<void>,
+): Promise<void> {
+  const ours = await startOurs(await config());
+  try {
+    await fn("ours", ours.port);
+  } finally {
+    await ours.stop();
+  }
+  if (!haveNatsServer()) return;
+  const ref = await startReference(await config());
+  try {
+    await fn("nats-server", ref.port);
+  } finally {
+    await ref.stop();
+  }
+}
+
+/** Connects and logs in with `jwt` signed by `user`; resolves after the first PONG. */
+async function login(port: number, jwt: string, user: KeyPair): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  const info = await c.info();
+  await c.send(connectLine(jwt, String(info.nonce), user) + "PING\r\n");
+  await c.readUntil((t) => t.includes("PONG\r\n") || t.includes("-ERR"));
+  return c;
+}
+
+let sids = 100;
+
+/** A request from a logged-in raw client; returns the reply payload. */
+async function request(c: RawClient, subject: string, body: string): Promise<string> {
+  const inbox = `_INBOX.${crypto.randomUUID().replaceAll("-", "")}`;
+  const sid = ++sids;
+  c.text = "";
+  const bytes = new TextEncoder().encode(body).length;
+  await c.send(`SUB ${inbox} ${sid}\r\nPUB ${subject} ${inbox} ${bytes}\r\n${body}\r\n`);
+  // Internal messages have an empty reply: `MSG <subject> <sid>  <size>`.
+  const head = new RegExp(`MSG \\S+ ${sid}  (\\d+)\r\n`);
+  await c.readUntil((t) => head.test(t) && t.endsWith("\r\n") && t.length > 10);
+  const m = head.exec(c.text)!;
+  await c.readUntil((t) => t.length >= m.index + m[0].length + Number(m[1]) + 2);
+  const start = m.index + m[0].length;
+  return c.text.slice(start, start + Number(m[1]));
+}
+
+async function sysUser(t: Trust) {
+  return await makeUser(t, {}, { account: t.sys });
+}
+
+Deno.test("jwt live: a user JWT expiring while connected is closed with the reference's error", async () => {
+  const t = await makeTrust();
+  await each(() => operatorConfig(t), async (name, port) => {
+    const { user, jwt } = await makeUser(t, {}, { exp: Math.floor(Date.now() / 1000) + 2 });
+    const c = await login(port, jwt, user);
+    try {
+      assert(c.text.endsWith("PONG\r\n"), `${name}: ${c.text}`);
+      await c.readUntil(() => false, 6000).catch(() => {});
+      assert(c.text.includes("-ERR 'User Authentication Expired'\r\n"), `${name}: ${c.text}`);
+      assert(c.closed, `${name}: still open`);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("jwt live: revoking a connected user by pushing the account JWT closes it", async () => {
+  const t = await makeTrust();
+  await each(() => operatorConfig(t), async (name, port) => {
+    const { user, jwt } = await makeUser(t);
+    const victim = await login(port, jwt, user);
+    const s = await sysUser(t);
+    const sys = await login(port, s.jwt, s.user);
+    try {
+      assert(victim.text.endsWith("PONG\r\n"), `${name}: ${victim.text}`);
+      const revoked = await accountJwt(t, "A", t.account, {
+        signing_keys: [t.accountSigner.getPublicKey()],
+        revocations: { [user.getPublicKey()]: Math.floor(Date.now() / 1000) + 1 },
+      });
+      const acc = t.account.getPublicKey();
+      const reply = JSON.parse(
+        await request(sys, `$SYS.REQ.ACCOUNT.${acc}.CLAIMS.UPDATE`, revoked),
+      );
+      assertEquals(reply.data, { account: acc, code: 200, message: "jwt updated" }, name);
+      assertEquals(Object.keys(reply.server).sort(), [
+        "host",
+        "id",
+        "jetstream",
+        "name",
+        "seq",
+        "time",
+        "ver",
+      ]);
+      await victim.readUntil((x) => x.includes("Revoked"), 3000).catch(() => {});
+      assert(
+        victim.text.includes("-ERR 'User Authentication Revoked'\r\n"),
+        `${name}: ${victim.text}`,
+      );
+      // A revoked user cannot log in again.
+      const again = await login(port, jwt, user);
+      assert(again.text.includes("-ERR 'Authorization Violation'"), `${name}: ${again.text}`);
+      again.close();
+    } finally {
+      victim.close();
+      sys.close();
+    }
+  });
+});
+
+Deno.test("jwt live: user and account limits (subs, payload, connections)", async () => {
+  const t = await makeTrust();
+  const limited = createAccount();
+  const limitedJwt = await accountJwt(t, "L", limited, { limits: { ...UNLIMITED, conn: 1 } });
+  const extra = [`  ${limited.getPublicKey()}: "${limitedJwt}"`];
+  await each(() => operatorConfig(t, extra), async (name, port) => {
+    const subs = await makeUser(t, { subs: 1 });
+    const c1 = await login(port, subs.jwt, subs.user);
+    c1.text = "";
+    await c1.send("SUB a 1\r\nSUB b 2\r\nPING\r\n");
+    await c1.readUntil((x) => x.endsWith("PONG\r\n"));
+    assertEquals(c1.text, "-ERR 'maximum subscriptions exceeded'\r\nPONG\r\n", name);
+    c1.close();
+
+    const pay = await makeUser(t, { payload: 4 });
+    const c2 = await login(port, pay.jwt, pay.user);
+    c2.text = "";
+    await c2.send("PUB a 5\r\n12345\r\n");
+    await c2.readUntil(() => false, 2000).catch(() => {});
+    assertEquals(c2.text, "-ERR 'Maximum Payload Violation'\r\n", name);
+    c2.close();
+
+    const u1 = await makeUser(t, {}, { account: limited });
+    const first = await login(port, u1.jwt, u1.user);
+    assert(first.text.endsWith("PONG\r\n"), `${name}: ${first.text}`);
+    const u2 = await makeUser(t, {}, { account: limited });
+    const second = await login(port, u2.jwt, u2.user);
+    await second.readUntil(() => false, 2000).catch(() => {});
+    assertEquals(second.text, "-ERR 'maximum account active connections exceeded'\r\n", name);
+    first.close();
+    second.close();
+  });
+});
+
+Deno.test("jwt live: an account pushed to a full resolver over $SYS.REQ.CLAIMS.UPDATE is then used", async () => {
+  const t = await makeTrust();
+  const dirs: string[] = [];
+  const config = async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jwtfull" });
+    dirs.push(dir);
+    return [
+      `operator: "${t.operatorJwt}"`,
+      `system_account: ${t.sys.getPublicKey()}`,
+      `resolver { type: full, dir: "${dir}", allow_delete: true }`,
+      `resolver_preload { ${t.sys.getPublicKey()}: "${t.sysJwt}" }`,
+    ].join("\n");
+  };
+  try {
+    await each(config, async (name, port) => {
+      const fresh = createAccount();
+      const freshJwt = await accountJwt(t, "F", fresh);
+      const { user, jwt } = await makeUser(t, {}, { account: fresh });
+      const before = await login(port, jwt, user);
+      assert(before.text.includes("Authorization Violation"), `${name}: ${before.text}`);
+      before.close();
+      const s = await sysUser(t);
+      const sys = await login(port, s.jwt, s.user);
+      try {
+        const reply = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.UPDATE", freshJwt));
+        assertEquals(
+          reply.data,
+          { account: fresh.getPublicKey(), code: 200, message: "jwt updated" },
+          name,
+        );
+        const list = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.LIST", ""));
+        assert(list.data.includes(fresh.getPublicKey()), `${name}: ${JSON.stringify(list)}`);
+        const looked = await request(
+          sys,
+          `$SYS.REQ.ACCOUNT.${fresh.getPublicKey()}.CLAIMS.LOOKUP`,
+          "",
+        );
+        assertEquals(looked, freshJwt, name);
+        const bad = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.UPDATE", "garbage"));
+        assertEquals(bad.error.code, 500, name);
+        assertEquals(bad.error.account, "n/a", name);
+        const after = await login(port, jwt, user);
+        assert(after.text.endsWith("PONG\r\n"), `${name}: ${after.text}`);
+        after.close();
+      } finally {
+        sys.close();
+      }
+    });
+  } finally {
+    for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("jwt live: $SYS.REQ.SERVER.PING and PING.<endpoint> answer like nats-server", async () => {
+  const t = await makeTrust();
+  const shapes: Record<string, string[][]> = {};
+  await each(() => operatorConfig(t), async (name, port) => {
+    const s = await sysUser(t);
+    const sys = await login(port, s.jwt, s.user);
+    const other = createUser();
+    void other;
+    try {
+      const ping = JSON.parse(await request(sys, "$SYS.REQ.SERVER.PING", ""));
+      const keys = [Object.keys(ping), Object.keys(ping.statsz)];
+      assertEquals(ping.statsz.connections, 1, name);
+      const varz = JSON.parse(await request(sys, "$SYS.REQ.SERVER.PING.VARZ", ""));
+      keys.push(Object.keys(varz), [typeof varz.data.server_id]);
+      const connz = JSON.parse(await request(sys, "$SYS.REQ.SERVER.PING.CONNZ", ""));
+      assertEquals(connz.data.num_connections, 1, name);
+      const health = JSON.parse(
+        await request(sys, `$SYS.REQ.SERVER.${ping.server.id}.HEALTHZ`, ""),
+      );
+      assertEquals(health.data, { status: "ok" }, name);
+      const accConnz = JSON.parse(
+        await request(sys, `$SYS.REQ.ACCOUNT.${t.sys.getPublicKey()}.CONNZ`, ""),
+      );
+      assertEquals(accConnz.data.num_connections, 1, name);
+      shapes[name] = keys;
+    } finally {
+      sys.close();
+    }
+  });
+  if (shapes["nats-server"]) assertEquals(shapes.ours, shapes["nats-server"]);
+});
