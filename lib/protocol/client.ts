@@ -398,10 +398,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
   /** A user JWT's subscription and payload limits (applyAccountLimits). */
   private applyJwtLimits(jwt: JwtIdentity): void {
     this.jwtMaxSubs = jwt.maxSubs;
-    const server = this.ctx.options.maxPayload;
-    if (jwt.maxPayload >= 0 && jwt.maxPayload < server) {
-      this.parser.limits.maxPayload = jwt.maxPayload;
-    }
+    this.capPayload(jwt.maxPayload);
     if (this.jwtMaxSubs >= 0 && this.subs.size >= this.jwtMaxSubs) {
       this.sendErr(Err.maxSubscriptions);
       setTimeout(() => this.close(Closed.maxSubscriptions), 20);

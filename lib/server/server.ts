@@ -20,6 +20,7 @@ import type {
 import { Closed, Err } from "../protocol/errors.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "../accounts/registry.ts";
+import { JwtAccountDefinitions } from "../accounts/jwt_accounts.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
 import {
   listenNet,
@@ -137,7 +138,10 @@ export class NatsServer implements ServerContext {
     this.serverName = options.serverName || this.serverId;
     if (options.monitor.port !== 0) this.closedConnections = new ClosedConnections();
     const operator = this.store.current.operator;
-    if (operator) this.jwtConnections = new JwtConnections(operator.store);
+    if (operator) {
+      this.jwtConnections = new JwtConnections(operator.store);
+      new JwtAccountDefinitions(operator.store, this.accounts, (e) => this.log.error(e));
+    }
     this.done = new Promise((r) => this.resolveDone = r);
   }
 

@@ -18,7 +18,8 @@ import { subsz, type SubszOptions } from "../monitor/subsz.ts";
 import { CpuSampler, varz } from "../monitor/varz.ts";
 import type { Account } from "../protocol/context.ts";
 import type { ClientConnection } from "../protocol/client.ts";
-import { deliverInAccount } from "../protocol/deliver.ts";
+import { deliverInAccount } from "../routing/deliver.ts";
+import { Message, type Origin } from "../routing/message.ts";
 import type { ClientSub, Subscriber } from "../protocol/subscription.ts";
 
 const encoder = new TextEncoder();
@@ -47,21 +48,15 @@ class InternalSubscriber implements Subscriber {
   readonly cid = 0;
   readonly handlers = new Map<ClientSub, SysHandler>();
 
-  deliver(
-    sub: ClientSub,
-    _subject: Uint8Array,
-    reply: Uint8Array | null,
-    hdrLen: number,
-    _size: Uint8Array,
-    msg: Uint8Array,
-    subjectText: string,
-  ): boolean {
+  deliver(sub: ClientSub, msg: Message): boolean {
     const h = this.handlers.get(sub);
     if (!h) return false;
-    const payload = decoder.decode(hdrLen >= 0 ? msg.subarray(hdrLen) : msg);
-    const r = reply ? decoder.decode(reply) : "";
+    const body = msg.hdrLen >= 0 ? msg.payload.subarray(msg.hdrLen) : msg.payload;
+    const payload = decoder.decode(body);
+    const r = msg.reply ? decoder.decode(msg.reply) : "";
+    const subject = msg.subject;
     // Answer after the publisher's delivery finished (never re-enter delivery).
-    queueMicrotask(() => h(subjectText, r, payload));
+    queueMicrotask(() => h(subject, r, payload));
     return true;
   }
 }
@@ -73,6 +68,7 @@ export class SystemServices {
   private eventSeq = 0;
   private readonly cpu: CpuSampler;
   private readonly account: Account;
+  private readonly origin: Origin;
 
   constructor(
     private readonly host: SystemHost,
@@ -80,6 +76,7 @@ export class SystemServices {
     private readonly operator?: SystemOperator,
   ) {
     this.account = host.account(accountName);
+    this.origin = { kind: "SYSTEM", account: this.account, rttNs: 0 };
     this.cpu = new CpuSampler(host.serverStartedMs);
   }
 
@@ -101,19 +98,14 @@ export class SystemServices {
   /** Publishes `body` (JSON-encoded when not a string) on `subject` in the system account. */
   publish(subject: string, body: unknown): void {
     const bytes = encoder.encode(typeof body === "string" ? body : JSON.stringify(body));
-    deliverInAccount(
-      this.account,
-      null,
-      subject,
-      null,
-      // The reference's internal messages carry an empty (not absent) reply: `MSG s sid  n`.
-      EMPTY_REPLY,
-      -1,
-      encoder.encode(String(bytes.length)),
-      bytes,
-      { account: this.account, rttNs: 0 },
-      null,
-    );
+    const m = new Message(this.origin);
+    m.subject = subject;
+    m.subjectBytes = encoder.encode(subject);
+    // The reference's internal messages carry an empty (not absent) reply: `MSG s sid  n`.
+    m.reply = EMPTY_REPLY;
+    m.sizeTok = encoder.encode(String(bytes.length));
+    m.payload = bytes;
+    deliverInAccount(this.account, m, null);
   }
 
   /** The `server` object of every system message. */

@@ -62,9 +62,10 @@ async function request(c: RawClient, subject: string, body: string): Promise<str
   const head = new RegExp(`MSG \\S+ ${sid}  (\\d+)\r\n`);
   await c.readUntil((t) => head.test(t) && t.endsWith("\r\n") && t.length > 10);
   const m = head.exec(c.text)!;
-  await c.readUntil((t) => t.length >= m.index + m[0].length + Number(m[1]) + 2);
   const start = m.index + m[0].length;
-  return c.text.slice(start, start + Number(m[1]));
+  const rest = () => new TextEncoder().encode(c.text.slice(start));
+  await c.readUntil(() => rest().length >= Number(m[1]) + 2);
+  return new TextDecoder().decode(rest().subarray(0, Number(m[1])));
 }
 
 async function sysUser(t: Trust) {
