@@ -60,10 +60,16 @@ export class UrlResolver implements AccountResolver {
   }
 
   async fetch(pub: string): Promise<string | undefined> {
-    const res = await fetch(this.base + pub, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const url = this.base + pub;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e) {
+      throw new Error(`could not fetch <"${url}">: ${(e as Error).message}`);
+    }
     const body = await res.text();
     if (res.status !== 200) {
-      throw new Error(`could not fetch <"${this.base + pub}">: ${res.status} ${res.statusText}`);
+      throw new Error(`could not fetch <"${url}">: ${res.status} ${res.statusText}`);
     }
     return body.trim();
   }

@@ -168,6 +168,9 @@ export class NatsServer implements ServerContext {
     if (this.accounts.errors.length) throw new Error(this.accounts.errors.join("\n"));
     const opErrors = operatorErrors(o, VERSION);
     if (opErrors.length) throw new Error(opErrors[0]);
+    // As the reference: a URL resolver must answer its base URL before the server starts.
+    const resolver = this.store.current.operator?.resolver;
+    if (resolver?.kind === "url") await resolver.fetch("");
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);
