@@ -49,6 +49,12 @@ export interface WebSocketOptions {
   handshakeTimeoutMs: number;
   /** Cookie whose value is the client JWT. */
   jwtCookie?: string;
+  /** `user_cookie` (beyond 2.9.10): the user name when CONNECT has none. */
+  userCookie?: string;
+  /** `pass_cookie` (beyond 2.9.10): the password when CONNECT has none. */
+  passCookie?: string;
+  /** `token_cookie` (beyond 2.9.10): the token when CONNECT has none. */
+  tokenCookie?: string;
   /** Beyond the reference: CIDRs whose X-Forwarded-For is honoured. */
   trustedProxies: string[];
   /** Engine override: "auto" picks native unless a feature needs the own codec. */

@@ -173,7 +173,8 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       auth_token: opts.auth_token,
       nkey: opts.nkey,
       sig: opts.sig,
-      jwt: opts.jwt ?? this.transport.peer.ws?.cookieJwt,
+      jwt: opts.jwt || this.transport.peer.ws?.cookieJwt,
+      ...cookieCredentials(opts, this.transport.peer.ws?.cookies),
     };
     const result = this.ctx.authenticator.authenticate(creds, this.transport.peer, this.nonce);
     if (result instanceof Promise) {
@@ -456,4 +457,17 @@ function clientTag(o: ConnectOptions): string {
   if (o.lang) parts.push(o.lang);
   if (o.name) parts.push(o.name);
   return parts.join(":");
+}
+
+/** user/pass/token from the WebSocket upgrade's cookies where CONNECT has none. */
+function cookieCredentials(
+  opts: ConnectOptions,
+  cookies: { user?: string; pass?: string; token?: string } | undefined,
+): Pick<ConnectCredentials, "user" | "pass" | "auth_token"> {
+  if (!cookies) return {};
+  const out: Pick<ConnectCredentials, "user" | "pass" | "auth_token"> = {};
+  if (!opts.user && cookies.user !== undefined) out.user = cookies.user;
+  if (!opts.pass && cookies.pass !== undefined) out.pass = cookies.pass;
+  if (!opts.auth_token && cookies.token !== undefined) out.auth_token = cookies.token;
+  return out;
 }

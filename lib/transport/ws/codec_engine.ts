@@ -490,6 +490,7 @@ class CodecEngine implements WsListener {
     allowedOrigins: WsListenerOptions["allowedOrigins"];
     compression: boolean;
     jwtCookie?: string;
+    authCookies?: WsListenerOptions["authCookies"];
     trustedProxies: WsListenerOptions["trustedProxies"];
   };
   #tcp?: TcpListener;
@@ -504,6 +505,7 @@ class CodecEngine implements WsListener {
       allowedOrigins: opts.allowedOrigins,
       compression: opts.compression,
       jwtCookie: opts.jwtCookie,
+      authCookies: opts.authCookies,
       trustedProxies: opts.trustedProxies,
     };
   }
