@@ -61,6 +61,12 @@ export class UrlResolver implements AccountResolver {
 
   async fetch(pub: string): Promise<string | undefined> {
     const url = this.base + pub;
+    const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1] ?? "";
+    if (scheme !== "http" && scheme !== "https") {
+      throw new Error(
+        `could not fetch <"${url}">: Get "${url}": unsupported protocol scheme "${scheme}"`,
+      );
+    }
     let res: Response;
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });

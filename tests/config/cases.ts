@@ -5,6 +5,7 @@
  */
 import { equal } from "node:assert/strict";
 import type { ServerOptions } from "../../lib/config/mod.ts";
+import { JWT_CASES } from "./jwt_cases.ts";
 
 export type RefMode =
   /** `-t` agrees on accept/reject and prints each of our lines (our hint stripped). */
@@ -1181,4 +1182,5 @@ export const CASES: Case[] = [
     errors: ["case.conf:2:3: tls cipher_suites: not supported yet"],
     ref: "refuse",
   },
+  ...JWT_CASES,
 ];

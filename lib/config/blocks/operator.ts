@@ -67,13 +67,10 @@ function readOperator(spec: string): string {
 }
 
 function operators(ctx: BuildContext, n: ConfigNode): void {
-  let specs: string[] = [];
-  if (n.kind === "string") specs = [n.value];
-  else if (n.kind === "array" && n.value.every((e) => e.kind === "string")) {
-    specs = n.value.map((e) => (e as { value: string }).value);
-  } else {
-    ctx.err(n, `error parsing operators: unsupported type ${goType(n)}`);
-  }
+  // 2.9.10 accepts only a string here: an array (a []interface{} to Go) is a type error.
+  const specs: string[] = [];
+  if (n.kind === "string") specs.push(n.value);
+  else ctx.err(n, `error parsing operators: unsupported type ${goType(n)}`);
   const op = ctx.o.operator;
   op.operatorJwts = [];
   const nats: Record<string, unknown>[] = [];
@@ -89,9 +86,10 @@ function operators(ctx: BuildContext, n: ConfigNode): void {
   }
   if (nats.length === 1) {
     const url = nats[0].account_server_url;
-    if (!op.resolver && typeof url === "string" && /^https?:\/\//.test(url)) {
-      // nsc appends /accounts when pushing.
-      op.resolver = { type: "url", url: `${url}/accounts` };
+    if (!op.resolver) {
+      // nsc appends /accounts when pushing. As in the reference, an operator without an account
+      // server URL gets a resolver for "/accounts", which fails its startup check.
+      op.resolver = { type: "url", url: `${typeof url === "string" ? url.trim() : ""}/accounts` };
     }
     const sys = nats[0].system_account;
     if (!op.systemAccount && typeof sys === "string" && sys) op.systemAccount = sys;
@@ -218,9 +216,11 @@ function trusted(ctx: BuildContext, n: ConfigNode): void {
   const keys = ctx.stringArray("trusted", n);
   if (!keys) return;
   ctx.o.operator.trustedKeys = keys;
+  // The reference reports these at the last array element (its token variable moved there).
+  const at = n.kind === "array" && n.value.length ? n.value[n.value.length - 1] : n;
   for (const key of keys) {
     if (!/^O[A-Z2-7]{55}$/.test(key)) {
-      ctx.err(n, `trust key ${goQuote(key)} required to be a valid public operator nkey`);
+      ctx.err(at, `trust key ${goQuote(key)} required to be a valid public operator nkey`);
     }
   }
 }
