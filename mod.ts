@@ -21,6 +21,8 @@ import type { Logger } from "./lib/protocol/context.ts";
 
 export type {
   MonitorOptions,
+  OperatorOptions,
+  ResolverOptions,
   ServerOptions,
   TlsOptions,
   WebSocketOptions,

@@ -22,8 +22,13 @@ Deno.test("system account from config: PING, endpoints and connect/disconnect ev
   await withEachServer(CONFIG, async (name, port) => {
     const sys: NatsConnection = await connect({ port, user: "sys", pass: "sys", reconnect: false });
     try {
-      const events: { subject: string; type: string; acc: string; user: string; reason?: string }[] =
-        [];
+      const events: {
+        subject: string;
+        type: string;
+        acc: string;
+        user: string;
+        reason?: string;
+      }[] = [];
       sys.subscribe("$SYS.ACCOUNT.*.*", {
         callback: (_e, m) => {
           const j = JSON.parse(dec.decode(m.data));
