@@ -100,9 +100,9 @@ export class JwtConnections {
 
   constructor(private readonly store: JwtAccountStore) {
     for (const a of store.all()) this.watchExpiry(a);
-    store.onUpdate((acc) => {
+    store.onUpdate((acc, previous) => {
       this.watchExpiry(acc);
-      this.accountUpdated(acc);
+      this.accountUpdated(acc, previous);
     });
   }
 
@@ -162,7 +162,7 @@ export class JwtConnections {
     );
   }
 
-  private accountUpdated(acc: JwtAccount): void {
+  private accountUpdated(acc: JwtAccount, previous: JwtAccount | undefined): void {
     const clients = [...this.byAccount.get(acc.name) ?? []];
     const n = acc.claims.nats;
     const limit = n.limits?.conn ?? 0;
@@ -177,10 +177,17 @@ export class JwtConnections {
       } else if (isRevoked(n.revocations, jwt.userKey, jwt.issuedAt)) {
         c.sendErr(Err.userRevoked);
         c.close(Closed.revoked);
-      } else if (jwt.issuer !== acc.name && !acc.signingKeys.has(jwt.issuer)) {
-        c.sendErr(Err.authViolation);
+      } else if (jwt.issuer !== acc.name && signerChanged(jwt.issuer, acc, previous)) {
+        // A removed or re-scoped signing key: closed without an -ERR, as the reference does.
         c.close(Closed.authViolation);
       }
     });
   }
+}
+
+/** Whether signing key `key` is gone from `acc` or its scope changed since `previous`. */
+function signerChanged(key: string, acc: JwtAccount, previous: JwtAccount | undefined): boolean {
+  if (!acc.signingKeys.has(key)) return true;
+  if (!previous) return false;
+  return JSON.stringify(acc.signingKeys.get(key)) !== JSON.stringify(previous.signingKeys.get(key));
 }

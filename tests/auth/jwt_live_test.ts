@@ -249,3 +249,35 @@ Deno.test("jwt live: $SYS.REQ.SERVER.PING and PING.<endpoint> answer like nats-s
   });
   if (shapes["nats-server"]) assertEquals(shapes.ours, shapes["nats-server"]);
 });
+
+Deno.test("jwt live: removing a signing key from the account closes its users (no -ERR)", async () => {
+  const t = await makeTrust();
+  await each(() => operatorConfig(t), async (name, port) => {
+    const signed = await makeUser(t, {}, { signer: t.accountSigner });
+    const direct = await makeUser(t);
+    const a = await login(port, signed.jwt, signed.user);
+    const b = await login(port, direct.jwt, direct.user);
+    const s = await sysUser(t);
+    const sys = await login(port, s.jwt, s.user);
+    try {
+      assert(a.text.endsWith("PONG\r\n") && b.text.endsWith("PONG\r\n"), name);
+      const withoutKey = await accountJwt(t, "A", t.account, {});
+      const acc = t.account.getPublicKey();
+      const reply = JSON.parse(
+        await request(sys, `$SYS.REQ.ACCOUNT.${acc}.CLAIMS.UPDATE`, withoutKey),
+      );
+      assertEquals(reply.data.message, "jwt updated", name);
+      a.text = "";
+      await a.readUntil(() => false, 2000).catch(() => {});
+      assertEquals([a.text.includes("-ERR"), a.closed], [false, true], name);
+      b.text = "";
+      await b.send("PING\r\n");
+      await b.readUntil((x) => x.includes("PONG"));
+      assertEquals(b.text.includes("PONG"), true, name);
+    } finally {
+      a.close();
+      b.close();
+      sys.close();
+    }
+  });
+});
