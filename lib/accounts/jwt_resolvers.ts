@@ -95,6 +95,8 @@ export class DirResolver implements AccountResolver {
     readonly kind: "full" | "cache",
     private readonly dir: string,
     private readonly allowDelete = false,
+    /** Max JWTs kept (0 = no limit): `full` refuses more, `cache` evicts the oldest. */
+    private readonly limit = 0,
   ) {
     Deno.mkdirSync(dir, { recursive: true });
   }
@@ -115,9 +117,23 @@ export class DirResolver implements AccountResolver {
 
   async store(pub: string, jwt: string): Promise<void> {
     if (!/^[A-Z0-9]+$/.test(pub)) throw new Error("invalid account key");
+    if (this.limit > 0 && (await this.fetch(pub)) === undefined) await this.makeRoom();
     const tmp = `${this.path(pub)}.tmp`;
     await Deno.writeTextFile(tmp, jwt);
     await Deno.rename(tmp, this.path(pub));
+  }
+
+  /** At the limit: `full` fails with the reference's error, `cache` drops its oldest JWT. */
+  private async makeRoom(): Promise<void> {
+    const ids = await this.list();
+    if (ids.length < this.limit) return;
+    if (this.kind === "full") throw new Error("jwt store is full");
+    let oldest: { id: string; at: number } | undefined;
+    for (const id of ids) {
+      const at = (await Deno.stat(this.path(id))).mtime?.getTime() ?? 0;
+      if (!oldest || at < oldest.at) oldest = { id, at };
+    }
+    if (oldest) await Deno.remove(this.path(oldest.id)).catch(() => {});
   }
 
   async list(): Promise<string[]> {
@@ -131,7 +147,8 @@ export class DirResolver implements AccountResolver {
   async delete(pub: string): Promise<boolean> {
     if (!this.allowDelete) throw new Error("delete not allowed");
     try {
-      await Deno.remove(this.path(pub));
+      // The reference renames a deleted JWT (RenameDeleted) instead of removing it.
+      await Deno.rename(this.path(pub), `${this.path(pub)}.deleted`);
       return true;
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return false;

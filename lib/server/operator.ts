@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { decodeOperatorClaims } from "../auth/jwt/decode.ts";
+import { decodeAccountClaims, decodeOperatorClaims } from "../auth/jwt/decode.ts";
 import { isRevoked } from "../auth/jwt/claims.ts";
 import { type JwtAccount, JwtAccountStore } from "../auth/jwt/store.ts";
 import type { AuthenticatedClient } from "../protocol/context.ts";
@@ -36,7 +36,7 @@ export function createResolver(o: ServerOptions): AccountResolver | undefined {
     case "url":
       return new UrlResolver(r.url);
     default:
-      return new DirResolver(r.type, r.dir, r.allowDelete);
+      return new DirResolver(r.type, r.dir, r.allowDelete, r.limit);
   }
 }
 
@@ -145,21 +145,21 @@ export class JwtConnections {
     for (const t of this.accountTimers.values()) clearTimeout(t);
   }
 
+  /** The account expired or was deleted: its clients get `Account Authentication Expired`. */
+  expireAccount(name: string): void {
+    for (const c of [...this.byAccount.get(name) ?? []]) {
+      c.sendErr(Err.accountAuthExpired);
+      c.close(Closed.authExpired);
+    }
+  }
+
   private watchExpiry(acc: JwtAccount): void {
     clearTimeout(this.accountTimers.get(acc.name));
     this.accountTimers.delete(acc.name);
     const exp = acc.claims.exp ?? 0;
     if (exp <= 0) return;
     const ms = Math.max(0, exp * 1000 - Date.now());
-    this.accountTimers.set(
-      acc.name,
-      setTimeout(() => {
-        for (const c of [...this.byAccount.get(acc.name) ?? []]) {
-          c.sendErr(Err.accountAuthExpired);
-          c.close(Closed.authExpired);
-        }
-      }, ms),
-    );
+    this.accountTimers.set(acc.name, setTimeout(() => this.expireAccount(acc.name), ms));
   }
 
   private accountUpdated(acc: JwtAccount, previous: JwtAccount | undefined): void {
@@ -190,4 +190,26 @@ function signerChanged(key: string, acc: JwtAccount, previous: JwtAccount | unde
   if (!acc.signingKeys.has(key)) return true;
   if (!previous) return false;
   return JSON.stringify(acc.signingKeys.get(key)) !== JSON.stringify(previous.signingKeys.get(key));
+}
+
+/**
+ * configureResolver's preloads: only a writable resolver takes them; each is decoded and stored
+ * in the resolver (directory resolvers write the file). Throws the reference's startup errors.
+ */
+export async function storePreloads(o: ServerOptions, state: OperatorState): Promise<void> {
+  const preloads = Object.entries(o.operator.resolverPreload);
+  if (preloads.length === 0) return;
+  if (state.resolver.readOnly) {
+    throw new Error(
+      "resolver preloads only available for writeable resolver types MEM/DIR/CACHE_DIR",
+    );
+  }
+  for (const [k, v] of preloads) {
+    try {
+      decodeAccountClaims(v);
+    } catch (e) {
+      throw new Error(`preload account error for "${k}": ${(e as Error).message}`);
+    }
+    await state.resolver.store(k, v).catch(() => {});
+  }
 }

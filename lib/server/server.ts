@@ -35,6 +35,7 @@ import {
   JwtConnections,
   operatorErrors,
   type OperatorState,
+  storePreloads,
 } from "./operator.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
@@ -169,8 +170,9 @@ export class NatsServer implements ServerContext {
     const opErrors = operatorErrors(o, VERSION);
     if (opErrors.length) throw new Error(opErrors[0]);
     // As the reference: a URL resolver must answer its base URL before the server starts.
-    const resolver = this.store.current.operator?.resolver;
-    if (resolver?.kind === "url") await resolver.fetch("");
+    const operator = this.store.current.operator;
+    if (operator?.resolver.kind === "url") await operator.resolver.fetch("");
+    if (operator) await storePreloads(o, operator);
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);
@@ -247,6 +249,7 @@ export class NatsServer implements ServerContext {
         store: op.store,
         resolver: op.resolver,
         operatorKeys: new Set(this.options.auth.trustedKeys),
+        onDeleted: (a: string) => this.jwtConnections?.expireAccount(a),
       }
       : undefined;
     this.system = new SystemServices(this, name, operator);

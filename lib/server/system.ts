@@ -41,6 +41,8 @@ export interface SystemOperator {
   readonly resolver: AccountResolver;
   /** The operators' keys (delete requests must be signed by one). */
   readonly operatorKeys: ReadonlySet<string>;
+  /** Called for each deleted account (its clients are expired). */
+  onDeleted?(name: string): void;
 }
 
 /** Delivers messages on the system account's internal subscriptions to their handlers. */
@@ -394,7 +396,10 @@ export class SystemServices {
     }
     Promise.allSettled(ids.map((a) => op.resolver.delete!(a))).then((rs) => {
       const failed = rs.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-      for (const a of ids) op.store.remove(a);
+      for (const a of ids) {
+        op.store.remove(a);
+        op.onDeleted?.(a);
+      }
       const pass = rs.length - failed.length;
       if (failed.length === 0) this.respondUpdate(reply, "", `deleted ${pass} accounts`);
       else {

@@ -3,7 +3,7 @@
  * revocation through a pushed account JWT, user/account limits, the full directory resolver fed
  * over `$SYS.REQ.CLAIMS.UPDATE`, and the system account's server PING.
  */
-import { createAccount, createUser, type KeyPair } from "@nats-io/jwt";
+import { createAccount, createUser, encodeGeneric, type KeyPair } from "@nats-io/jwt";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { RawClient } from "../helpers/raw.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
@@ -280,4 +280,68 @@ Deno.test("jwt live: removing a signing key from the account closes its users (n
       sys.close();
     }
   });
+});
+
+Deno.test("jwt live: $SYS.REQ.CLAIMS.DELETE (operator-signed) and a full resolver's limit", async () => {
+  const t = await makeTrust();
+  const dirs: string[] = [];
+  const config = async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jwtdel" });
+    dirs.push(dir);
+    return [
+      `operator: "${t.operatorJwt}"`,
+      `system_account: ${t.sys.getPublicKey()}`,
+      `resolver { type: full, dir: "${dir}", allow_delete: true, limit: 3 }`,
+      `resolver_preload { ${t.sys.getPublicKey()}: "${t.sysJwt}" }`,
+    ].join("\n");
+  };
+  try {
+    await each(config, async (name, port) => {
+      const s = await sysUser(t);
+      const sys = await login(port, s.jwt, s.user);
+      try {
+        const accs = [createAccount(), createAccount(), createAccount()];
+        const answers: unknown[] = [];
+        for (const [i, a] of accs.entries()) {
+          const reply = JSON.parse(
+            await request(sys, "$SYS.REQ.CLAIMS.UPDATE", await accountJwt(t, `D${i}`, a)),
+          );
+          answers.push(reply.data ?? reply.error);
+        }
+        // The system account is one of the three files: the third push does not fit.
+        assertEquals(answers, [
+          { account: accs[0].getPublicKey(), code: 200, message: "jwt updated" },
+          { account: accs[1].getPublicKey(), code: 200, message: "jwt updated" },
+          {
+            account: accs[2].getPublicKey(),
+            code: 500,
+            description: "jwt update resulted in error - jwt store is full",
+          },
+        ], name);
+        const u = await makeUser(t, {}, { account: accs[0] });
+        const user = await login(port, u.jwt, u.user);
+        assert(user.text.endsWith("PONG\r\n"), `${name}: ${user.text}`);
+        const del = await encodeGeneric("del", t.operator, "generic", {
+          accounts: [accs[0].getPublicKey()],
+        } as Record<string, unknown>);
+        const reply = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.DELETE", del));
+        assertEquals(reply.data, { code: 200, message: "deleted 1 accounts" }, name);
+        await user.readUntil((x) => x.includes("Expired"), 3000).catch(() => {});
+        assert(
+          user.text.includes("-ERR 'Account Authentication Expired'"),
+          `${name}: ${user.text}`,
+        );
+        user.close();
+        const badDel = await encodeGeneric("del", createAccount(), "generic", {
+          accounts: [accs[1].getPublicKey()],
+        } as Record<string, unknown>);
+        const bad = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.DELETE", badDel));
+        assertEquals(bad.error.code, 500, name);
+      } finally {
+        sys.close();
+      }
+    });
+  } finally {
+    for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+  }
 });

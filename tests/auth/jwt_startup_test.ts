@@ -53,3 +53,23 @@ Deno.test("jwt startup: an operator JWT with a bad signature is refused", async 
   assert((await oursStartError(config)).includes(want));
   if (haveNatsServer()) assert((await referenceStartError(config)).includes(want));
 });
+
+Deno.test("jwt startup: preloads need a writable resolver (not URL)", async () => {
+  const t = await makeTrust();
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(""),
+  );
+  try {
+    const config = [
+      `operator: "${t.operatorJwt}"`,
+      `resolver: URL(http://127.0.0.1:${http.addr.port}/)`,
+      `resolver_preload: { ${t.account.getPublicKey()}: "${t.accountJwt}" }`,
+    ].join("\n");
+    const want = "resolver preloads only available for writeable resolver types MEM/DIR/CACHE_DIR";
+    assert((await oursStartError(config)).includes(want));
+    if (haveNatsServer()) assert((await referenceStartError(config)).includes(want));
+  } finally {
+    await http.shutdown();
+  }
+});
