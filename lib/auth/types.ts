@@ -147,6 +147,8 @@ export interface JwtIdentity {
   maxSubs: number;
   /** Max payload (user and account limits; -1 = none). */
   maxPayload: number;
+  /** The user JWT's own limits (before the account's are applied; -1 = none). */
+  userLimits: { subs: number; payload: number };
   /** The JWT's name. */
   name?: string;
   /** The JWT's tags. */

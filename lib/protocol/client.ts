@@ -6,7 +6,7 @@
  */
 import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
-import type { ConnectCredentials, Identity, JwtIdentity } from "../auth/types.ts";
+import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
 import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
@@ -382,7 +382,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return this.close(Closed.authViolation);
     }
     this.bind(id);
-    if (id.jwt) this.applyJwtLimits(id.jwt);
+    if (id.jwt) this.applyLimits(id.jwt.maxSubs, id.jwt.maxPayload);
     this.ctx.clientAuthenticated?.(this);
     if (this.closed) return;
     if (opts.protocol < 0 || opts.protocol > 1) {
@@ -396,10 +396,13 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
     if (opts.verbose) this.sendOK();
   }
 
-  /** A user JWT's subscription and payload limits (applyAccountLimits). */
-  private applyJwtLimits(jwt: JwtIdentity): void {
-    this.jwtMaxSubs = jwt.maxSubs;
-    this.capPayload(jwt.maxPayload);
+  /**
+   * A user JWT's subscription and payload limits (applyAccountLimits), at login and again when
+   * the account's JWT changes. At or over the subscription limit: the -ERR, then closed.
+   */
+  applyLimits(maxSubs: number, maxPayload: number): void {
+    this.jwtMaxSubs = maxSubs;
+    this.capPayload(maxPayload);
     if (this.jwtMaxSubs >= 0 && this.subs.size >= this.jwtMaxSubs) {
       this.sendErr(Err.maxSubscriptions);
       setTimeout(() => this.close(Closed.maxSubscriptions), 20);

@@ -17,6 +17,8 @@ export interface AuthenticatedClient {
   readonly isClosed: boolean;
   sendErr(text: string): void;
   close(reason: string, flush?: boolean): void;
+  /** Applies subscription and payload limits (-1 = none). */
+  applyLimits(maxSubs: number, maxPayload: number): void;
 }
 
 /** Log sink with the reference's levels. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { decodeAccountClaims, decodeOperatorClaims } from "../auth/jwt/decode.ts";
+import { limitOf, minLimit } from "../auth/jwt/authenticate.ts";
 import { isRevoked } from "../auth/jwt/claims.ts";
 import { type JwtAccount, JwtAccountStore } from "../auth/jwt/store.ts";
 import type { AuthenticatedClient } from "../protocol/context.ts";
@@ -171,7 +172,16 @@ export class JwtConnections {
       if (limit !== -1 && i >= limit) {
         c.sendErr(Err.maxAccountConnections);
         c.close(Closed.maxAccountConnections);
-      } else if (jwt.bearer && n.limits?.disallow_bearer) {
+        return;
+      }
+      const subs = minLimit(jwt.userLimits.subs, limitOf(n.limits?.subs));
+      const payload = minLimit(jwt.userLimits.payload, limitOf(n.limits?.payload));
+      if (subs !== jwt.maxSubs || payload !== jwt.maxPayload) {
+        jwt.maxSubs = subs;
+        jwt.maxPayload = payload;
+        c.applyLimits(subs, payload);
+      }
+      if (jwt.bearer && n.limits?.disallow_bearer) {
         c.sendErr(Err.authViolation);
         c.close(Closed.authViolation);
       } else if (isRevoked(n.revocations, jwt.userKey, jwt.issuedAt)) {

@@ -345,3 +345,34 @@ Deno.test("jwt live: $SYS.REQ.CLAIMS.DELETE (operator-signed) and a full resolve
     for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("jwt live: lowering the account's subs limit applies to connected users", async () => {
+  const t = await makeTrust();
+  await each(() => operatorConfig(t), async (name, port) => {
+    const u = await makeUser(t);
+    const c = await login(port, u.jwt, u.user);
+    const s = await sysUser(t);
+    const sys = await login(port, s.jwt, s.user);
+    try {
+      c.text = "";
+      await c.send("SUB a 1\r\nSUB b 2\r\nPING\r\n");
+      await c.readUntil((x) => x.includes("PONG"));
+      const lowered = await accountJwt(t, "A", t.account, {
+        signing_keys: [t.accountSigner.getPublicKey()],
+        limits: { ...UNLIMITED, subs: 1 },
+      });
+      const acc = t.account.getPublicKey();
+      await request(sys, `$SYS.REQ.ACCOUNT.${acc}.CLAIMS.UPDATE`, lowered);
+      c.text = "";
+      await c.readUntil(() => false, 2000).catch(() => {});
+      assertEquals(
+        [c.text.replace(/PING\r\n/g, ""), c.closed],
+        ["-ERR 'maximum subscriptions exceeded'\r\n", true],
+        name,
+      );
+    } finally {
+      c.close();
+      sys.close();
+    }
+  });
+});

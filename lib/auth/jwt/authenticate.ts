@@ -40,7 +40,7 @@ export function minLimit(a: number, b: number): number {
 }
 
 // As decoded by the reference, a limit missing from a JWT is 0 (nsc always writes -1).
-function limitOf(v: number | undefined): number {
+export function limitOf(v: number | undefined): number {
   return v ?? 0;
 }
 
@@ -118,6 +118,7 @@ export async function authenticateJwt(
     expiresInMs,
     maxSubs: minLimit(limitOf(limits.subs), limitOf(accLimits.subs)),
     maxPayload: minLimit(limitOf(limits.payload), limitOf(accLimits.payload)),
+    userLimits: { subs: limitOf(limits.subs), payload: limitOf(limits.payload) },
     name: uc.name,
     tags: uc.nats.tags,
   };
