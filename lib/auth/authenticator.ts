@@ -49,8 +49,6 @@ export interface AuthenticatorOptions {
   bcrypt?: BcryptPool;
   /** Operator mode: the verified account JWTs (required when `trustedKeys` is set). */
   jwtAccounts?: JwtAccountStore;
-  /** Debug sink for why a JWT login failed (the reference's debug texts). */
-  debug?: (peer: PeerInfo, msg: string) => void;
 }
 
 /** The authenticator returned by {@link createAuthenticator}: the optional members are set. */
@@ -191,6 +189,7 @@ export function createAuthenticator(
       creds: ConnectCredentials,
       peer: PeerInfo,
       nonce: string | undefined,
+      debug?: (msg: string) => void,
     ): Identity | null | Promise<Identity | null> {
       const kind = peer.kind;
       if (!mustAuthenticate(kind)) return { account: GLOBAL_ACCOUNT };
@@ -217,7 +216,7 @@ export function createAuthenticator(
         if (!store) return null;
         return authenticateJwt(creds, peer, nonce, store).then((r) => {
           if ("identity" in r) return r.identity;
-          options.debug?.(peer, r.error);
+          debug?.(r.error);
           return null;
         });
       }

@@ -173,11 +173,15 @@ export interface Authenticator {
   readonly nonceRequired: boolean;
   /** Auth timeout in ms for a connection of this kind. */
   timeoutMs(kind: ConnectionKind): number;
-  /** null means "Authorization Violation". May be async (bcrypt runs off the event loop). */
+  /**
+   * null means "Authorization Violation". May be async (bcrypt runs off the event loop).
+   * `debug` receives why a login failed, in the reference's debug texts (JWT logins).
+   */
   authenticate(
     creds: ConnectCredentials,
     peer: PeerInfo,
     nonce: string | undefined,
+    debug?: (msg: string) => void,
   ): Identity | null | Promise<Identity | null>;
   /**
    * Whether a connection of this kind must authenticate (start the auth timer, expect CONNECT

@@ -176,7 +176,15 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       jwt: opts.jwt || this.transport.peer.ws?.cookieJwt,
       ...cookieCredentials(opts, this.transport.peer.ws?.cookies),
     };
-    const result = this.ctx.authenticator.authenticate(creds, this.transport.peer, this.nonce);
+    const debug = this.ctx.log.debugEnabled
+      ? (msg: string) => this.ctx.log.debug(`${this} - ${msg}`)
+      : undefined;
+    const result = this.ctx.authenticator.authenticate(
+      creds,
+      this.transport.peer,
+      this.nonce,
+      debug,
+    );
     if (result instanceof Promise) {
       this.pause();
       result.then((id) => this.afterAuth(id, opts), () => this.afterAuth(null, opts)).finally(

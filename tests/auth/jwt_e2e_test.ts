@@ -4,9 +4,11 @@
  */
 import { createAccount, createUser, type KeyPair, newScopedSigner } from "@nats-io/jwt";
 import type { User } from "@nats-io/jwt";
-import { assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import { RawClient } from "../helpers/raw.ts";
 import { withEachServer } from "../helpers/each_server.ts";
+import { haveNatsServer, startReference } from "../helpers/reference.ts";
+import { startOurs } from "../helpers/server.ts";
 import { connectLine, makeTrust, makeUser, operatorConfig, type Trust } from "./jwt_fixture.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -152,4 +154,42 @@ Deno.test("jwt: user JWT logins, same answers as nats-server", async () => {
       assertEquals(got, c.expect, `${server}: ${c.name}`);
     }
   });
+});
+
+Deno.test("jwt: why a login failed is logged at debug level with the reference's text", async () => {
+  const t = await makeTrust();
+  const config = operatorConfig(t, [], "debug: true");
+  const lines: string[] = [];
+  const log = {
+    info() {},
+    warn() {},
+    error() {},
+    trace() {},
+    debug: (m: string) => lines.push(m),
+    debugEnabled: true,
+    traceEnabled: false,
+  };
+  const c: Case = {
+    name: "wrong signature",
+    user: (t) => makeUser(t),
+    sign: "other",
+    expect: VIOLATION,
+  };
+  const ours = await startOurs(config, { log });
+  try {
+    assertEquals(await runCase(ours.port, t, c), VIOLATION);
+  } finally {
+    await ours.stop();
+  }
+  const mine = lines.find((l) => l.includes("Signature not verified"));
+  assert(mine && /^127\.0\.0\.1:\d+ - cid:\d+ - Signature not verified$/.test(mine), String(lines));
+  if (!haveNatsServer()) return;
+  const ref = await startReference(config);
+  try {
+    await runCase(ref.port, t, c);
+    await new Promise((r) => setTimeout(r, 100));
+    assert(/\[DBG\] 127\.0\.0\.1:\d+ - cid:\d+ - Signature not verified/.test(ref.stderr()));
+  } finally {
+    await ref.stop();
+  }
 });
