@@ -11,7 +11,7 @@
 import { connect, credsAuthenticator } from "nats";
 import { fmtCreds } from "@nats-io/jwt";
 import { assertEquals } from "../helpers/assert.ts";
-import { chromiumPath, runChromiumPage } from "../helpers/chromium.ts";
+import { chromiumTest, runChromiumPage } from "../helpers/chromium.ts";
 import { startOurs } from "../helpers/server.ts";
 import { makeTrust, makeUser, operatorConfig, seedOf } from "../auth/jwt_fixture.ts";
 
@@ -66,12 +66,7 @@ const CASES: Case[] = [
 ];
 
 for (const c of CASES) {
-  Deno.test(`browser cookies: ${c.name}`, async () => {
-    const chromium = chromiumPath();
-    if (!chromium) {
-      console.log("chromium not installed (apt-get install chromium): test skipped");
-      return;
-    }
+  chromiumTest(`browser cookies: ${c.name}`, async (chromium) => {
     const { config, cookies, query, tcpOpts } = await c.setup();
     const s = await startOurs(config);
     const tcp = await connect({ servers: `127.0.0.1:${s.port}`, ...tcpOpts });
