@@ -20,6 +20,7 @@ Deno.test("jwt imports: stream and service imports by JWT, activation tokens, pr
       { name: "events", subject: "events.>", type: "stream" },
       { name: "echo", subject: "svc.echo", type: "service", token_req: true },
       { name: "secret", subject: "secret.>", type: "stream", token_req: true },
+      { name: "private", subject: "svc.private", type: "service", token_req: true },
     ],
   });
   const token = await encodeActivation("act", a, b, "service", { subject: "svc.echo" });
@@ -35,6 +36,14 @@ Deno.test("jwt imports: stream and service imports by JWT, activation tokens, pr
         local_subject: "echo",
       },
       { name: "secret", subject: "secret.>", account: b.getPublicKey(), type: "stream" },
+      // No activation token: the import is not added, so nobody answers.
+      {
+        name: "private",
+        subject: "svc.private",
+        account: b.getPublicKey(),
+        type: "service",
+        local_subject: "private",
+      },
     ],
   });
   const extra = [`  ${a.getPublicKey()}: "${aJwt}"`, `  ${b.getPublicKey()}: "${bJwt}"`];
@@ -53,6 +62,13 @@ Deno.test("jwt imports: stream and service imports by JWT, activation tokens, pr
       ncB.subscribe("svc.echo", {
         callback: (_e, m) => m.respond(enc.encode(`echo:${m.string()}`)),
       });
+      ncB.subscribe("svc.private", { callback: (_e, m) => m.respond(enc.encode("leak")) });
+      await ncB.flush();
+      const denied = await ncA.request("private", enc.encode("x"), { timeout: 1000 }).then(
+        (m) => m.string(),
+        (e) => String(e?.code ?? e),
+      );
+      assertEquals(denied, "503", name);
       const got: string[] = [];
       const sub = ncA.subscribe(">", {
         callback: (_e, m) => got.push(`${m.subject}=${m.string()}`),
@@ -61,13 +77,16 @@ Deno.test("jwt imports: stream and service imports by JWT, activation tokens, pr
       await ncB.flush();
       const r = await ncA.request("echo", enc.encode("hi"), { timeout: 2000 });
       assertEquals(r.string(), "echo:hi", name);
+
       ncB.publish("events.x", enc.encode("1"));
       ncB.publish("secret.x", enc.encode("2"));
       ncB.publish("other", enc.encode("3"));
       await ncB.flush();
       await ncA.request("echo", enc.encode("sync"), { timeout: 2000 });
       sub.unsubscribe();
-      const fromB = got.filter((g) => !g.startsWith("_INBOX") && !g.startsWith("echo="));
+      const fromB = got.filter((g) =>
+        !g.startsWith("_INBOX") && !g.startsWith("echo=") && !g.startsWith("private=")
+      );
       assertEquals(fromB, ["events.x=1"], name);
     } finally {
       await ncA.close();

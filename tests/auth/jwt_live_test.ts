@@ -3,7 +3,13 @@
  * revocation through a pushed account JWT, user/account limits, the full directory resolver fed
  * over `$SYS.REQ.CLAIMS.UPDATE`, and the system account's server PING.
  */
-import { createAccount, createUser, encodeGeneric, type KeyPair } from "@nats-io/jwt";
+import {
+  createAccount,
+  createUser,
+  encodeAccount,
+  encodeGeneric,
+  type KeyPair,
+} from "@nats-io/jwt";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { RawClient } from "../helpers/raw.ts";
 import { haveNatsServer, startReference } from "../helpers/reference.ts";
@@ -373,6 +379,31 @@ Deno.test("jwt live: lowering the account's subs limit applies to connected user
     } finally {
       c.close();
       sys.close();
+    }
+  });
+});
+
+Deno.test("jwt live: an account JWT expiring while users are connected closes them", async () => {
+  const t = await makeTrust();
+  const acc = createAccount();
+  // A fresh JWT per server: it expires 2 s after that server starts.
+  const config = async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const accJwt = await encodeAccount("E", acc, { limits: UNLIMITED }, {
+      signer: t.operator,
+      exp,
+    });
+    return operatorConfig(t, [`  ${acc.getPublicKey()}: "${accJwt}"`]);
+  };
+  await each(config, async (name, port) => {
+    const u = await makeUser(t, {}, { account: acc });
+    const c = await login(port, u.jwt, u.user);
+    try {
+      assert(c.text.endsWith("PONG\r\n"), `${name}: ${c.text}`);
+      await c.readUntil((x) => x.includes("Expired"), 6000).catch(() => {});
+      assert(c.text.includes("-ERR 'Account Authentication Expired'\r\n"), `${name}: ${c.text}`);
+    } finally {
+      c.close();
     }
   });
 });
