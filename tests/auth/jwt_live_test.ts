@@ -78,6 +78,33 @@ async function sysUser(t: Trust) {
   return await makeUser(t, {}, { account: t.sys });
 }
 
+/**
+ * Runs `fn` against each server with a `full` directory resolver in a fresh temp dir
+ * (`resolverExtra` added to the resolver block), the system account preloaded.
+ */
+async function withFullResolver(
+  t: Trust,
+  resolverExtra: string,
+  fn: (name: Name, port: number) => Promise<void>,
+): Promise<void> {
+  const dirs: string[] = [];
+  const config = async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jwtfull" });
+    dirs.push(dir);
+    return [
+      `operator: "${t.operatorJwt}"`,
+      `system_account: ${t.sys.getPublicKey()}`,
+      `resolver { type: full, dir: "${dir}", allow_delete: true${resolverExtra} }`,
+      `resolver_preload { ${t.sys.getPublicKey()}: "${t.sysJwt}" }`,
+    ].join("\n");
+  };
+  try {
+    await each(config, fn);
+  } finally {
+    for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
+  }
+}
+
 Deno.test("jwt live: a user JWT expiring while connected is closed with the reference's error", async () => {
   const t = await makeTrust();
   await each(() => operatorConfig(t), async (name, port) => {
@@ -173,55 +200,40 @@ Deno.test("jwt live: user and account limits (subs, payload, connections)", asyn
 
 Deno.test("jwt live: an account pushed to a full resolver over $SYS.REQ.CLAIMS.UPDATE is then used", async () => {
   const t = await makeTrust();
-  const dirs: string[] = [];
-  const config = async () => {
-    const dir = await Deno.makeTempDir({ prefix: "jwtfull" });
-    dirs.push(dir);
-    return [
-      `operator: "${t.operatorJwt}"`,
-      `system_account: ${t.sys.getPublicKey()}`,
-      `resolver { type: full, dir: "${dir}", allow_delete: true }`,
-      `resolver_preload { ${t.sys.getPublicKey()}: "${t.sysJwt}" }`,
-    ].join("\n");
-  };
-  try {
-    await each(config, async (name, port) => {
-      const fresh = createAccount();
-      const freshJwt = await accountJwt(t, "F", fresh);
-      const { user, jwt } = await makeUser(t, {}, { account: fresh });
-      const before = await login(port, jwt, user);
-      assert(before.text.includes("Authorization Violation"), `${name}: ${before.text}`);
-      before.close();
-      const s = await sysUser(t);
-      const sys = await login(port, s.jwt, s.user);
-      try {
-        const reply = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.UPDATE", freshJwt));
-        assertEquals(
-          reply.data,
-          { account: fresh.getPublicKey(), code: 200, message: "jwt updated" },
-          name,
-        );
-        const list = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.LIST", ""));
-        assert(list.data.includes(fresh.getPublicKey()), `${name}: ${JSON.stringify(list)}`);
-        const looked = await request(
-          sys,
-          `$SYS.REQ.ACCOUNT.${fresh.getPublicKey()}.CLAIMS.LOOKUP`,
-          "",
-        );
-        assertEquals(looked, freshJwt, name);
-        const bad = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.UPDATE", "garbage"));
-        assertEquals(bad.error.code, 500, name);
-        assertEquals(bad.error.account, "n/a", name);
-        const after = await login(port, jwt, user);
-        assert(after.text.endsWith("PONG\r\n"), `${name}: ${after.text}`);
-        after.close();
-      } finally {
-        sys.close();
-      }
-    });
-  } finally {
-    for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
-  }
+  await withFullResolver(t, "", async (name, port) => {
+    const fresh = createAccount();
+    const freshJwt = await accountJwt(t, "F", fresh);
+    const { user, jwt } = await makeUser(t, {}, { account: fresh });
+    const before = await login(port, jwt, user);
+    assert(before.text.includes("Authorization Violation"), `${name}: ${before.text}`);
+    before.close();
+    const s = await sysUser(t);
+    const sys = await login(port, s.jwt, s.user);
+    try {
+      const reply = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.UPDATE", freshJwt));
+      assertEquals(
+        reply.data,
+        { account: fresh.getPublicKey(), code: 200, message: "jwt updated" },
+        name,
+      );
+      const list = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.LIST", ""));
+      assert(list.data.includes(fresh.getPublicKey()), `${name}: ${JSON.stringify(list)}`);
+      const looked = await request(
+        sys,
+        `$SYS.REQ.ACCOUNT.${fresh.getPublicKey()}.CLAIMS.LOOKUP`,
+        "",
+      );
+      assertEquals(looked, freshJwt, name);
+      const bad = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.UPDATE", "garbage"));
+      assertEquals(bad.error.code, 500, name);
+      assertEquals(bad.error.account, "n/a", name);
+      const after = await login(port, jwt, user);
+      assert(after.text.endsWith("PONG\r\n"), `${name}: ${after.text}`);
+      after.close();
+    } finally {
+      sys.close();
+    }
+  });
 });
 
 Deno.test("jwt live: $SYS.REQ.SERVER.PING and PING.<endpoint> answer like nats-server", async () => {
@@ -290,66 +302,51 @@ Deno.test("jwt live: removing a signing key from the account closes its users (n
 
 Deno.test("jwt live: $SYS.REQ.CLAIMS.DELETE (operator-signed) and a full resolver's limit", async () => {
   const t = await makeTrust();
-  const dirs: string[] = [];
-  const config = async () => {
-    const dir = await Deno.makeTempDir({ prefix: "jwtdel" });
-    dirs.push(dir);
-    return [
-      `operator: "${t.operatorJwt}"`,
-      `system_account: ${t.sys.getPublicKey()}`,
-      `resolver { type: full, dir: "${dir}", allow_delete: true, limit: 3 }`,
-      `resolver_preload { ${t.sys.getPublicKey()}: "${t.sysJwt}" }`,
-    ].join("\n");
-  };
-  try {
-    await each(config, async (name, port) => {
-      const s = await sysUser(t);
-      const sys = await login(port, s.jwt, s.user);
-      try {
-        const accs = [createAccount(), createAccount(), createAccount()];
-        const answers: unknown[] = [];
-        for (const [i, a] of accs.entries()) {
-          const reply = JSON.parse(
-            await request(sys, "$SYS.REQ.CLAIMS.UPDATE", await accountJwt(t, `D${i}`, a)),
-          );
-          answers.push(reply.data ?? reply.error);
-        }
-        // The system account is one of the three files: the third push does not fit.
-        assertEquals(answers, [
-          { account: accs[0].getPublicKey(), code: 200, message: "jwt updated" },
-          { account: accs[1].getPublicKey(), code: 200, message: "jwt updated" },
-          {
-            account: accs[2].getPublicKey(),
-            code: 500,
-            description: "jwt update resulted in error - jwt store is full",
-          },
-        ], name);
-        const u = await makeUser(t, {}, { account: accs[0] });
-        const user = await login(port, u.jwt, u.user);
-        assert(user.text.endsWith("PONG\r\n"), `${name}: ${user.text}`);
-        const del = await encodeGeneric("del", t.operator, "generic", {
-          accounts: [accs[0].getPublicKey()],
-        } as Record<string, unknown>);
-        const reply = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.DELETE", del));
-        assertEquals(reply.data, { code: 200, message: "deleted 1 accounts" }, name);
-        await user.readUntil((x) => x.includes("Expired"), 3000).catch(() => {});
-        assert(
-          user.text.includes("-ERR 'Account Authentication Expired'"),
-          `${name}: ${user.text}`,
+  await withFullResolver(t, ", limit: 3", async (name, port) => {
+    const s = await sysUser(t);
+    const sys = await login(port, s.jwt, s.user);
+    try {
+      const accs = [createAccount(), createAccount(), createAccount()];
+      const answers: unknown[] = [];
+      for (const [i, a] of accs.entries()) {
+        const reply = JSON.parse(
+          await request(sys, "$SYS.REQ.CLAIMS.UPDATE", await accountJwt(t, `D${i}`, a)),
         );
-        user.close();
-        const badDel = await encodeGeneric("del", createAccount(), "generic", {
-          accounts: [accs[1].getPublicKey()],
-        } as Record<string, unknown>);
-        const bad = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.DELETE", badDel));
-        assertEquals(bad.error.code, 500, name);
-      } finally {
-        sys.close();
+        answers.push(reply.data ?? reply.error);
       }
-    });
-  } finally {
-    for (const d of dirs) await Deno.remove(d, { recursive: true }).catch(() => {});
-  }
+      // The system account is one of the three files: the third push does not fit.
+      assertEquals(answers, [
+        { account: accs[0].getPublicKey(), code: 200, message: "jwt updated" },
+        { account: accs[1].getPublicKey(), code: 200, message: "jwt updated" },
+        {
+          account: accs[2].getPublicKey(),
+          code: 500,
+          description: "jwt update resulted in error - jwt store is full",
+        },
+      ], name);
+      const u = await makeUser(t, {}, { account: accs[0] });
+      const user = await login(port, u.jwt, u.user);
+      assert(user.text.endsWith("PONG\r\n"), `${name}: ${user.text}`);
+      const del = await encodeGeneric("del", t.operator, "generic", {
+        accounts: [accs[0].getPublicKey()],
+      } as Record<string, unknown>);
+      const reply = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.DELETE", del));
+      assertEquals(reply.data, { code: 200, message: "deleted 1 accounts" }, name);
+      await user.readUntil((x) => x.includes("Expired"), 3000).catch(() => {});
+      assert(
+        user.text.includes("-ERR 'Account Authentication Expired'"),
+        `${name}: ${user.text}`,
+      );
+      user.close();
+      const badDel = await encodeGeneric("del", createAccount(), "generic", {
+        accounts: [accs[1].getPublicKey()],
+      } as Record<string, unknown>);
+      const bad = JSON.parse(await request(sys, "$SYS.REQ.CLAIMS.DELETE", badDel));
+      assertEquals(bad.error.code, 500, name);
+    } finally {
+      sys.close();
+    }
+  });
 });
 
 Deno.test("jwt live: lowering the account's subs limit applies to connected users", async () => {
