@@ -165,7 +165,7 @@ export function createAuthenticator(
     authRequired(kind: ConnectionKind): boolean {
       if (kind === "WEBSOCKET") return globalRequired || wsOverride;
       // TCP INFO: a top-level no_auth_user turns auth_required off.
-      return globalRequired && !config.noAuthUser;
+      return globalRequired && (!config.noAuthUser || !!config.implicitNoAuthUser);
     },
 
     authEnforced(kind: ConnectionKind): boolean {

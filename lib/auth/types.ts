@@ -119,6 +119,11 @@ export interface AuthConfig extends SimpleAuth {
    * signing keys). When set, every client must present a user JWT.
    */
   trustedKeys?: string[];
+  /**
+   * The `no_auth_user` was added by the server (the system account is the only configured
+   * account): INFO still announces auth_required, as the reference's does.
+   */
+  implicitNoAuthUser?: boolean;
 }
 
 /** Credentials from CONNECT. */

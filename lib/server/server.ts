@@ -39,7 +39,7 @@ import {
 } from "./operator.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
-import { SystemServices } from "./system.ts";
+import { systemAccountError, systemOnlyAuth, SystemServices } from "./system.ts";
 import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
@@ -76,7 +76,9 @@ export function deriveServerState(options: ServerOptions, previous?: ServerState
   const operator = previous?.operator && previous.options.operator === options.operator
     ? previous.operator
     : createOperatorState(options);
-  const authenticator = createAuthenticator(options.auth, { jwtAccounts: operator?.store });
+  const authenticator = createAuthenticator(systemOnlyAuth(options), {
+    jwtAccounts: operator?.store,
+  });
   return { options, authenticator, accounts, operator };
 }
 
@@ -167,6 +169,8 @@ export class NatsServer implements ServerContext {
     // Imports the config layer could not rule out (cycles, bad subject mappings) refuse to
     // start, as in the reference.
     if (this.accounts.errors.length) throw new Error(this.accounts.errors.join("\n"));
+    const sysError = systemAccountError(o);
+    if (sysError) throw new Error(sysError);
     const opErrors = operatorErrors(o, VERSION);
     if (opErrors.length) throw new Error(opErrors[0]);
     // As the reference: a URL resolver must answer its base URL before the server starts.

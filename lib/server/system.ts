@@ -8,6 +8,8 @@
  * @module
  */
 import type { JwtAccountStore } from "../auth/jwt/store.ts";
+import type { AuthConfig } from "../auth/types.ts";
+import type { ServerOptions } from "../config/options.ts";
 import { decodeAccountClaims, decodeJwt } from "../auth/jwt/decode.ts";
 import { decodePublicKey, PREFIX } from "../auth/nkeys.ts";
 import type { AccountResolver } from "../accounts/jwt_resolvers.ts";
@@ -501,4 +503,34 @@ function subszOptions(o: Record<string, unknown>, acc: string): SubszOptions {
     test: typeof o.test === "string" ? o.test : "",
     acc: acc || (typeof o.account === "string" ? o.account : ""),
   };
+}
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/**
+ * The reference's configureAccounts rule: when the config's only account is the system account
+ * (and there is no operator and no `no_auth_user`), a user `nats-<random>` in `$G` becomes the
+ * `no_auth_user`, so clients without credentials still land in the global account.
+ */
+export function systemOnlyAuth(o: ServerOptions): AuthConfig {
+  const sys = o.operator.systemAccount;
+  const a = o.auth;
+  const only = a.accounts.length === 1 && a.accounts[0].name === sys;
+  if (!sys || !only || a.trustedKeys?.length || a.noAuthUser) return a;
+  const rnd = crypto.getRandomValues(new Uint8Array(8));
+  const name = `nats-${[...rnd].map((b) => BASE62[b % 62]).join("")}`;
+  return {
+    ...a,
+    users: [...a.users, { user: name, password: name.slice(6), account: "$G" }],
+    noAuthUser: name,
+    implicitNoAuthUser: true,
+  };
+}
+
+/** Startup error of a config `system_account` that names no configured account. */
+export function systemAccountError(o: ServerOptions): string | undefined {
+  const sys = o.operator.systemAccount;
+  if (!sys || o.auth.trustedKeys?.length) return undefined;
+  if (o.auth.accounts.some((a) => a.name === sys)) return undefined;
+  return "error resolving system account: account missing";
 }

@@ -6,6 +6,8 @@
 import { connect, type NatsConnection } from "nats";
 import { assertEquals } from "../helpers/assert.ts";
 import { withEachServer } from "../helpers/each_server.ts";
+import { transcript } from "../helpers/raw.ts";
+import { startOurs } from "../helpers/server.ts";
 
 const CONFIG = `
 system_account: SYS
@@ -85,4 +87,26 @@ Deno.test("system account from config: PING, endpoints and connect/disconnect ev
     },
   ]);
   if (shapes["nats-server"]) assertEquals(shapes.ours, shapes["nats-server"]);
+});
+
+Deno.test("system account from config: missing account, and the only-account rule", async () => {
+  // A system_account naming no account refuses to start.
+  let err = "";
+  try {
+    const s = await startOurs("system_account: FOO\n");
+    await s.stop();
+  } catch (e) {
+    err = (e as Error).message;
+  }
+  assertEquals(err, "error resolving system account: account missing");
+  // When the system account is the only account, clients without credentials go to $G.
+  const config = "system_account: SYS\naccounts { SYS { users: [ { user: s, password: s } ] } }\n";
+  await withEachServer(config, async (name, port) => {
+    const r = await transcript(
+      port,
+      [`CONNECT {"verbose":false}\r\nSUB x 1\r\nPUB x 2\r\nhi\r\n`],
+      "pong",
+    );
+    assertEquals([r.info.auth_required, r.text], [true, "MSG x 1 2\r\nhi\r\nPONG\r\n"], name);
+  });
 });
