@@ -73,9 +73,11 @@ export function deriveServerState(options: ServerOptions, previous?: ServerState
     JSON.stringify(previous.options.auth.accounts) === JSON.stringify(options.auth.accounts);
   const accounts = sameAccounts ? previous.accounts : new AccountRegistry(options.auth.accounts);
   accounts.get("$G");
-  const operator = previous?.operator && previous.options.operator === options.operator
-    ? previous.operator
-    : createOperatorState(options);
+  // Kept across swaps while the operator config is unchanged: pushed account JWTs live in it.
+  const sameOperator = previous?.operator !== undefined &&
+    JSON.stringify(previous.options.operator) === JSON.stringify(options.operator) &&
+    JSON.stringify(previous.options.auth.trustedKeys) === JSON.stringify(options.auth.trustedKeys);
+  const operator = sameOperator ? previous.operator : createOperatorState(options);
   const authenticator = createAuthenticator(systemOnlyAuth(options), {
     jwtAccounts: operator?.store,
   });

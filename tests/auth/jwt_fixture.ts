@@ -11,7 +11,7 @@ import {
   encodeUser,
   type KeyPair,
 } from "@nats-io/jwt";
-import type { Account, User } from "@nats-io/jwt";
+import type { Account, SigningKeys, User } from "@nats-io/jwt";
 import { signNonce } from "../../lib/auth/creds.ts";
 
 const dec = new TextDecoder();
@@ -44,8 +44,14 @@ export const UNLIMITED = {
   leaf: -1,
 };
 
-/** Builds the operator, the system account and account A (`accountData` merged into A). */
-export async function makeTrust(accountData: Partial<Account> = {}): Promise<Trust> {
+/**
+ * Builds the operator, the system account and account A (`accountData` merged into A; A's
+ * signing keys are `accountSigner` and `extraSigningKeys`).
+ */
+export async function makeTrust(
+  accountData: Partial<Account> = {},
+  extraSigningKeys: SigningKeys = [],
+): Promise<Trust> {
   const operator = createOperator();
   const sys = createAccount();
   const operatorJwt = await encodeOperator("OP", operator, {
@@ -55,7 +61,7 @@ export async function makeTrust(accountData: Partial<Account> = {}): Promise<Tru
   const account = createAccount();
   const accountSigner = createAccount();
   const accountJwt = await encodeAccount("A", account, {
-    signing_keys: [accountSigner.getPublicKey()],
+    signing_keys: [accountSigner.getPublicKey(), ...extraSigningKeys],
     limits: UNLIMITED,
     ...accountData,
   }, { signer: operator });
