@@ -16,8 +16,9 @@ import {
 import { DEFAULT_CONFIG } from "./lib/server/default_config.ts";
 import { deployOptions } from "./lib/server/deploy.ts";
 import { type CliFlags, FlagError, parseFlags, USAGE } from "./lib/server/flags.ts";
-import { createLogger, fileWriter } from "./lib/server/log.ts";
+import { createLogger } from "./lib/server/log.ts";
 import { NatsServer, VERSION } from "./lib/server/server.ts";
+import { installSignalHandlers, sendSignalCommand, SignalError } from "./lib/server/signals.ts";
 
 const encoder = new TextEncoder();
 
@@ -54,6 +55,18 @@ export interface RunMode {
   deployPort?: number;
 }
 
+/** `--signal <verb>[=<pid>]`: sends the signal and exits 0, or prints the reference's error. */
+function signalCommand(flags: CliFlags): number {
+  try {
+    sendSignalCommand(flags.signal!, { pidFile: flags.pid });
+    return 0;
+  } catch (err) {
+    if (!(err instanceof SignalError)) throw err;
+    printErrors([err.message]);
+    return 1;
+  }
+}
+
 async function main(args: string[], mode: RunMode): Promise<number> {
   let flags: CliFlags;
   try {
@@ -72,6 +85,7 @@ async function main(args: string[], mode: RunMode): Promise<number> {
     stdout(`nats-server: v${VERSION}\n`);
     return 0;
   }
+  if (flags.signal !== undefined) return signalCommand(flags);
   if (flags.checkConfig) {
     if (flags.config === undefined) {
       printErrors(["must specify [-c, --config] option to check configuration file syntax"]);
@@ -104,23 +118,42 @@ async function main(args: string[], mode: RunMode): Promise<number> {
     debug: options.debug,
     trace: options.trace,
     logtime: options.logtime,
-    writer: options.logFile ? fileWriter(options.logFile) : undefined,
+    logFile: options.logFile,
   });
   const server = new NatsServer(options, log, !deploy);
+  // A reload reads the file again and applies the command-line flags over it; without -c the
+  // server refuses to reload, as the reference does.
+  if (flags.config !== undefined) {
+    server.reloadSource = () => {
+      const again = load(flags);
+      if (again.errors.length) {
+        return { options: again.options, errors: again.errors.map(formatConfigError) };
+      }
+      const reflagged = applyFlags(again.options, flags);
+      return {
+        options: deploy ? deployOptions(reflagged, mode.deployPort!) : reflagged,
+        errors: [],
+      };
+    };
+  }
+  // Handlers go in before "Server is ready": a reload sent right after it must not kill us.
+  let exitCode = 0;
+  const removeHandlers = installSignalHandlers(server, (code, now) => {
+    if (now) Deno.exit(code);
+    exitCode = code;
+  });
   try {
     await server.start();
   } catch (err) {
-    if (isPermissionError(err)) throw err;
+    if (isPermissionError(err)) {
+      removeHandlers();
+      throw err;
+    }
+    removeHandlers();
     printErrors([String(err instanceof Error ? err.message : err)]);
     return 1;
   }
-  let exitCode = 0;
-  const stop = (code: number) => () => {
-    exitCode = code;
-    server.shutdown();
-  };
-  Deno.addSignalListener("SIGINT", stop(0));
-  Deno.addSignalListener("SIGTERM", stop(1));
+  // Signals, lame-duck mode and shutdown all end here.
   await server.finished;
   return exitCode;
 }

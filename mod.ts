@@ -89,6 +89,16 @@ export interface ServerHandle extends AsyncDisposable {
   readonly options: ServerOptions;
   /** Current counters: open connections, messages and bytes in/out, slow consumers. */
   stats(): ServerStatsSnapshot;
+  /**
+   * Reloads with new config text, applied under the same option overrides as at start, as
+   * SIGHUP reloads a config file: what nats-server 2.9.10 can reload is applied (clients are
+   * re-checked), and anything else refuses the whole reload.
+   * @param config config text in nats-server format
+   * @throws {ServerConfigError} with the reference's text when refused; nothing changed then.
+   */
+  reload(config: string): Promise<void>;
+  /** Enters lame-duck mode (as SIGUSR2); resolves when the server has shut down. */
+  lameDuck(): Promise<void>;
   /** Closes listeners and connections; resolves when done. */
   close(): Promise<void>;
 }
@@ -149,22 +159,8 @@ export class ServerConfigError extends Error {
  * address already in use"`.
  */
 export async function startServer(opts: StartOptions = {}): Promise<ServerHandle> {
-  const { config, configFile, log, auth, websocket, monitor, ...overrides } = opts;
-  let base: ServerOptions = defaultOptions();
-  if (config !== undefined) {
-    const loaded = optionsFromText(config, { file: configFile ?? "<config>" });
-    if (loaded.errors.length) throw new ServerConfigError(loaded.errors.map(String));
-    base = structuredClone(loaded.options) as ServerOptions;
-  }
-  const options: ServerOptions = {
-    ...base,
-    ...overrides,
-    auth: auth ?? base.auth,
-    websocket: { ...base.websocket, ...websocket },
-    monitor: { ...base.monitor, ...monitor },
-  };
-  const problems = validateOptions(options);
-  if (problems.length) throw new ServerConfigError(problems);
+  const options = resolveOptions(opts);
+  const log = opts.log;
   const logger = log === "stderr"
     ? createLogger({ debug: options.debug, trace: options.trace, logtime: options.logtime })
     : typeof log === "object"
@@ -181,9 +177,37 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
       return server.options;
     },
     stats: () => ({ ...server.stats, connections: server.numClients }),
+    async reload(config: string) {
+      const next = resolveOptions({ ...opts, config });
+      server.reloadSource = () => ({ options: next, errors: [] });
+      const error = await server.reload();
+      if (error !== undefined) throw new ServerConfigError([error]);
+    },
+    lameDuck: () => server.lameDuck(),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Config text (when given) under the option overrides, validated; throws ServerConfigError. */
+function resolveOptions(opts: StartOptions): ServerOptions {
+  const { config, configFile, log: _log, auth, websocket, monitor, ...overrides } = opts;
+  let base: ServerOptions = defaultOptions();
+  if (config !== undefined) {
+    const loaded = optionsFromText(config, { file: configFile ?? "<config>" });
+    if (loaded.errors.length) throw new ServerConfigError(loaded.errors.map(String));
+    base = structuredClone(loaded.options) as ServerOptions;
+  }
+  const options: ServerOptions = {
+    ...base,
+    ...overrides,
+    auth: auth ?? base.auth,
+    websocket: { ...base.websocket, ...websocket },
+    monitor: { ...base.monitor, ...monitor },
+  };
+  const problems = validateOptions(options);
+  if (problems.length) throw new ServerConfigError(problems);
+  return options;
 }
 
 /** A host clients can dial: the wildcard addresses become loopback. */

@@ -152,13 +152,13 @@ export const TOP_LEVEL = block("", {
     supported(yes("Username", "Password", "Authorization", "AuthTimeout", "Users", "Nkeys")),
   ),
   http: at("monitoring", supported(no("HTTPHost", "HTTPPort"))),
-  https: at("monitoring", refused(no("HTTPHost", "HTTPSPort"))),
+  https: at("monitoring", supported(no("HTTPHost", "HTTPSPort"))),
   http_port: at("monitoring", supported(no("HTTPPort"), "monitor_port")),
-  https_port: at("monitoring", refused(no("HTTPSPort"))),
+  https_port: at("monitoring", supported(no("HTTPSPort"))),
   http_base_path: at("monitoring", supported(no("HTTPBasePath"))),
   cluster: at(
     "cluster",
-    refused(
+    supported(
       partly(
         "cluster host and port cannot change (`config reload not supported for cluster host`/`port`); the rest reloads",
         "Cluster",
@@ -228,7 +228,7 @@ export const TOP_LEVEL = block("", {
     ),
   ),
   ocsp: at("tls", refused(yes("OCSPConfig"))),
-  allow_non_tls: at("tls", refused(no("AllowNonTLS"))),
+  allow_non_tls: at("tls", supported(no("AllowNonTLS"))),
   write_deadline: at("top", supported(yes("WriteDeadline"))),
   lame_duck_duration: at("top", supported(no("LameDuckDuration"))),
   lame_duck_grace_period: at("top", supported(no("LameDuckGracePeriod"))),
@@ -318,7 +318,7 @@ export const TOP_LEVEL = block("", {
       ),
     ),
   ),
-  server_tags: at("top", ignored(yes("Tags"), DESCRIPTIVE)),
+  server_tags: at("top", supported(yes("Tags"))),
   default_js_domain: at("jetstream", refused(no("JsAccDefaultDomain"))),
 });
 
@@ -430,8 +430,16 @@ export const TLS = block("tls", {
   verify: supported(yes("TLSConfig")),
   verify_and_map: supported(no("TLSMap")),
   verify_cert_and_check_known_urls: supported(yes("TLSConfig")),
-  cipher_suites: refused(yes("TLSConfig")),
-  curve_preferences: refused(yes("TLSConfig")),
+  cipher_suites: {
+    ...supported(yes("TLSConfig")),
+    why: "honoured when the list holds every TLS 1.2 suite Deno's TLS offers (the six ECDHE " +
+      "AES-GCM and ChaCha20 suites); a shorter list is refused",
+  },
+  curve_preferences: {
+    ...supported(yes("TLSConfig")),
+    why: "honoured when the list holds X25519, CurveP256 and CurveP384 (what Deno's TLS " +
+      "offers); a shorter list is refused",
+  },
   timeout: supported(yes("TLSTimeout")),
   connection_rate_limit: refused(no("TLSRateLimit")),
   pinned_certs: supported(yes("TLSPinnedCerts")),
@@ -523,6 +531,33 @@ export const LEAFNODE_USER = block("leafnodes authorization users", {
   account: supported(LEAF),
 });
 
+const NO_ROUTES =
+  "routes are not implemented; to join a nats-server cluster, connect to it with leafnodes";
+const CLUSTER_FIELD = yes("Cluster");
+const CLUSTER_FIXED = partly(
+  "`config reload not supported for cluster host` / `cluster port`",
+  "Cluster",
+);
+
+function noRoutes(reload: Reload, ...aliases: string[]): KeyEntry {
+  return { aliases, status: "refused", why: NO_ROUTES, reload };
+}
+
+/** `cluster { ... }` (parseCluster): the name is served, routes are not. */
+export const CLUSTER = block("cluster", {
+  name: supported(CLUSTER_FIELD),
+  listen: noRoutes(CLUSTER_FIXED),
+  port: noRoutes(CLUSTER_FIXED),
+  host: noRoutes(CLUSTER_FIXED, "net"),
+  authorization: noRoutes(CLUSTER_FIELD),
+  routes: noRoutes(yes("Routes")),
+  tls: noRoutes(CLUSTER_FIELD),
+  cluster_advertise: noRoutes(CLUSTER_FIELD, "advertise"),
+  no_advertise: noRoutes(CLUSTER_FIELD),
+  connect_retries: noRoutes(CLUSTER_FIELD),
+  permissions: noRoutes(CLUSTER_FIELD),
+});
+
 const RESOLVER = yes("AccountResolver");
 
 /** `resolver { ... }` as a map (the directory resolvers). */
@@ -553,6 +588,7 @@ export const NESTED_BLOCKS: readonly BlockSpec[] = [
   LEAFNODES,
   LEAFNODE_AUTH,
   LEAFNODE_USER,
+  CLUSTER,
   RESOLVER_DIR,
 ];
 
@@ -566,27 +602,6 @@ const IN_REFUSED = "inside a block that is refused as a whole";
 function inRefused(reload: Reload, ...aliases: string[]): KeyEntry {
   return { aliases, status: "refused", why: IN_REFUSED, reload };
 }
-
-const CLUSTER_FIELD = yes("Cluster");
-const CLUSTER_FIXED = partly(
-  "`config reload not supported for cluster host` / `cluster port`",
-  "Cluster",
-);
-
-/** `cluster { ... }` (parseCluster). */
-export const CLUSTER = block("cluster", {
-  name: inRefused(CLUSTER_FIELD),
-  listen: inRefused(CLUSTER_FIXED),
-  port: inRefused(CLUSTER_FIXED),
-  host: inRefused(CLUSTER_FIXED, "net"),
-  authorization: inRefused(CLUSTER_FIELD),
-  routes: inRefused(yes("Routes")),
-  tls: inRefused(CLUSTER_FIELD),
-  cluster_advertise: inRefused(CLUSTER_FIELD, "advertise"),
-  no_advertise: inRefused(CLUSTER_FIELD),
-  connect_retries: inRefused(CLUSTER_FIELD),
-  permissions: inRefused(CLUSTER_FIELD),
-});
 
 const GW = no("Gateway");
 
@@ -719,7 +734,6 @@ export const ACCOUNT_LIMITS = block("accounts <name> limits", {
 
 /** The keys inside blocks refused as a whole, with the table row that refuses the block. */
 export const REFUSED_BLOCKS: readonly { spec: BlockSpec; refusedAt: string }[] = [
-  { spec: CLUSTER, refusedAt: "cluster" },
   { spec: GATEWAY, refusedAt: "gateway" },
   { spec: GATEWAY_REMOTE, refusedAt: "gateway" },
   { spec: JETSTREAM, refusedAt: "jetstream" },

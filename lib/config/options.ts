@@ -107,6 +107,8 @@ export interface LeafNodeOptions {
 export interface MonitorOptions {
   /** Listen host. */
   host: string;
+  /** `https_port` / `https`: HTTPS monitoring port (0/undefined = none, -1 = random). */
+  httpsPort?: number;
   /** Port; 0 = disabled, -1 = random. */
   port: number;
   /** `http_base_path` prefix. */
@@ -161,6 +163,12 @@ export interface ServerOptions {
   clientAdvertise?: string;
   /** `server_name` (`-n`); defaults to the server id. */
   serverName?: string;
+  /** `cluster { name }`: the cluster name in INFO and /varz (routes are not supported). */
+  clusterName?: string;
+  /** `server_tags`, lower-cased and trimmed, without duplicates (as the reference's TagList). */
+  tags?: string[];
+  /** `allow_non_tls`: with `tls {}`, clients may also skip TLS (INFO `tls_available`). */
+  allowNonTls?: boolean;
   /** `max_payload` in bytes (default 1 MB). */
   maxPayload: number;
   /** `max_control_line` in bytes (default 4096). */

@@ -42,7 +42,7 @@ export interface RunningMonitor {
   /** The bound port (the real one when -1 was asked for). */
   readonly port: number;
   /** "http" (https monitoring is not supported). */
-  readonly scheme: "http";
+  readonly scheme: "http" | "https";
   /** Requests served per endpoint (`http_req_stats`). */
   readonly requestStats: ReadonlyMap<string, number>;
   /** Stops listening; resolves when in-flight requests are done. */
@@ -115,11 +115,19 @@ function listenError(err: unknown, host: string, port: number): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** PEM material for HTTPS monitoring (the top-level `tls` block's certificate). */
+export interface MonitorTls {
+  certPem: string;
+  keyPem: string;
+}
+
 /**
- * Starts monitoring on `options.monitor` and logs `Starting http monitor on host:port`.
- * Throws `Can't start monitoring: can't listen to the monitor port: ...` when it cannot listen.
+ * Starts monitoring on `options.monitor` and logs `Starting http monitor on host:port`; with
+ * `tls`, on `https_port` (`Starting https monitor on ...`, no client certificates asked for, as
+ * the reference). Throws `Can't start monitoring: can't listen to the monitor port: ...` when
+ * it cannot listen.
  */
-export function startMonitor(src: MonitorSource): RunningMonitor {
+export function startMonitor(src: MonitorSource, tls?: MonitorTls): RunningMonitor {
   const mo = src.options.monitor;
   const base = normalizeBasePath(mo.basePath);
   const path = (p: string) => cleanPath(`${base}/${p}`);
@@ -234,10 +242,20 @@ export function startMonitor(src: MonitorSource): RunningMonitor {
     }
   };
 
-  const port = mo.port === -1 ? 0 : mo.port;
+  const configured = tls ? mo.httpsPort ?? 0 : mo.port;
+  const port = configured === -1 ? 0 : configured;
+  const scheme = tls ? "https" : "http";
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve({ hostname: mo.host, port, onListen: () => {} }, handler);
+    server = Deno.serve(
+      {
+        hostname: mo.host,
+        port,
+        onListen: () => {},
+        ...(tls ? { cert: tls.certPem, key: tls.keyPem } : {}),
+      },
+      handler,
+    );
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable) throw err;
     throw new Error(
@@ -248,11 +266,11 @@ export function startMonitor(src: MonitorSource): RunningMonitor {
   }
   const bound = server.addr.port;
   const hp = mo.host.includes(":") ? `[${mo.host}]:${bound}` : `${mo.host}:${bound}`;
-  src.log.info(`Starting http monitor on ${hp}`);
+  src.log.info(`Starting ${scheme} monitor on ${hp}`);
   let closing: Promise<void> | undefined;
   return {
     port: bound,
-    scheme: "http",
+    scheme,
     requestStats: stats,
     close: () => closing ??= server.shutdown(),
   };

@@ -16,7 +16,13 @@
  *
  * @module
  */
-export { cleanPath, normalizeBasePath, type RunningMonitor, startMonitor } from "./http.ts";
+export {
+  cleanPath,
+  type MonitorTls,
+  normalizeBasePath,
+  type RunningMonitor,
+  startMonitor,
+} from "./http.ts";
 export { ClosedConnections, DEFAULT_MAX_CLOSED } from "./closed.ts";
 export type { MonitoredAccount, MonitoredAccounts, MonitorSource } from "./source.ts";
 export type { ConnRecord, SubDetail } from "./conn_info.ts";

@@ -35,6 +35,8 @@ export interface MonitorSource {
   readonly log: Logger;
   readonly stats: ServerStats;
   readonly startedAt: Date;
+  /** When the config in force was loaded (start, or the last reload): `config_load_time`. */
+  readonly configLoadedAt?: Date;
   /** Bound ports (real numbers, not -1). */
   readonly ports: { client: number; websocket?: number; monitor?: number };
   /** Client connections accepted since start (`total_connections`). */

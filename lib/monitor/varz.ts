@@ -101,7 +101,7 @@ export function varz(
     port: info.port,
     auth_required: (auth.authEnforced?.("STANDARD") ?? auth.authRequired("STANDARD")) ||
       undefined,
-    tls_required: o.tls ? true : undefined,
+    tls_required: o.tls && !o.allowNonTls ? true : undefined,
     tls_verify: o.tls?.verify || undefined,
     max_connections: o.maxConnections,
     max_subscriptions: o.maxSubscriptions || undefined,
@@ -110,12 +110,12 @@ export function varz(
     http_host: o.monitor.host,
     http_port: o.monitor.port,
     http_base_path: o.monitor.basePath,
-    https_port: 0,
+    https_port: o.monitor.httpsPort ?? 0,
     auth_timeout: secs(o.authTimeoutMs),
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,
     max_pending: o.maxPending,
-    cluster: {},
+    cluster: o.clusterName ? { name: o.clusterName } : {},
     gateway: {},
     leaf: leafVarz(src),
     mqtt: {},
@@ -142,7 +142,8 @@ export function varz(
     slow_consumers: src.stats.slowConsumers,
     subscriptions,
     http_req_stats: sortedMap(httpReqStats),
-    config_load_time: rfc3339(start),
+    config_load_time: rfc3339((src.configLoadedAt ?? src.startedAt).getTime()),
+    tags: o.tags?.length ? o.tags : undefined,
     ...operatorVarz(o),
   };
 }

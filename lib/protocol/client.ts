@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
+import { goQuote, publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
@@ -86,6 +86,8 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
   private headers = false;
   private noResponders = false;
   private readonly nonce?: string;
+  /** The credentials of its CONNECT, kept for re-checks on config reload. */
+  private creds?: ConnectCredentials;
   /** The message value reused for every publish of this connection (delivery is synchronous). */
   private readonly msg: Message;
   /** A user JWT's subscription limit (user and account; -1 = none). */
@@ -167,7 +169,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
     this.noResponders = opts.no_responders;
     this.parser.limits.headers = this.headers;
     this.parser.limits.pedantic = opts.pedantic;
-    const creds: ConnectCredentials = {
+    const creds: ConnectCredentials = this.creds = {
       user: opts.user,
       pass: opts.pass,
       auth_token: opts.auth_token,
@@ -417,12 +419,57 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
     }
   }
 
-  /** Binds the connection to an authenticated identity (moving subscriptions across accounts). */
+  // ---- config reload ----------------------------------------------------------------------------
+
+  /** Whether async INFO reaches it: CONNECT said `protocol` ≥ 1 and a PING got its PONG. */
+  get takesAsyncInfo(): boolean {
+    return this.pongSent && (this.connectOpts?.protocol ?? 0) >= 1 && !this.closed;
+  }
+
+  /**
+   * Re-authenticates with the credentials of its CONNECT against the authenticator in force
+   * (null when they no longer hold, or it never authenticated).
+   */
+  reauthenticate(): Identity | null | Promise<Identity | null> {
+    if (!this.creds) {
+      return this.identity ? this.ctx.authenticator.noAuthIdentity?.() ?? null : null;
+    }
+    return this.ctx.authenticator.authenticate(this.creds, this.transport.peer, this.nonce);
+  }
+
+  /**
+   * Binds to the identity a reload produced (permissions, account) and removes the
+   * subscriptions its permissions no longer allow, sending the reference's `-ERR` for each.
+   * Returns the removed subscriptions.
+   */
+  rebindAfterReload(id: Identity): ClientSub[] {
+    this.bind(id);
+    const perms = this.perms;
+    if (!perms) return [];
+    const removed: ClientSub[] = [];
+    for (const sub of [...this.subs.values()]) {
+      const allowed = perms.canSubscribe(sub.subject) ||
+        (sub.queue !== undefined && perms.canSubscribe(sub.subject, sub.queue));
+      if (allowed) continue;
+      this.removeSub(sub);
+      removed.push(sub);
+      this.sendErr(
+        `Permissions Violation for Subscription to ${goQuote(sub.subject)} ` +
+          `(sid ${goQuote(sub.sid)})`,
+      );
+    }
+    return removed;
+  }
+
+  /**
+   * Binds the connection to an authenticated identity, moving subscriptions when the account
+   * object differs (another account, or the same name in a rebuilt registry).
+   */
   private bind(id: Identity): void {
     this.identity = id;
     this.perms = id.permissions ? this.ctx.permissionChecker(id.permissions) : null;
-    if (id.account !== this.account.name) {
-      const next = this.ctx.account(id.account);
+    const next = this.ctx.account(id.account);
+    if (next !== this.account) {
       for (const sub of this.subs.values()) {
         this.account.unsubscribe(sub);
         next.subscribe(sub);

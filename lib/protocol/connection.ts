@@ -79,7 +79,11 @@ export abstract class Connection implements OpHandler, Origin {
   private readonly limits: LiveLimits;
   protected readonly out: Outbound;
   /** -V: trace protocol ops (checked before building any trace text). */
-  protected readonly tracing: boolean;
+  protected tracing: boolean;
+  /** A PONG answered a PING after CONNECT (from then on async INFO may be sent). */
+  protected pongSent = false;
+  /** CONNECT was received. */
+  protected connected = false;
   /** Extra log prefix tag (a client's `vVERSION:LANG:NAME`), empty when none. */
   protected tag = "";
   protected closed = false;
@@ -271,6 +275,7 @@ export abstract class Connection implements OpHandler, Origin {
     this.out.push(PONG);
     if (this.tracing) this.traceOut("[PONG]");
     this.lastPingIn = performance.now();
+    if (this.connected) this.pongSent = true;
   }
 
   /** PONG from the peer: an answer to our PING (round trip measured). */
@@ -294,10 +299,28 @@ export abstract class Connection implements OpHandler, Origin {
     this.close(reason);
   }
 
+  // ---- server operations on open connections (config reload, lame duck) ---------------------
+
+  /** Queues an async INFO: the kind's INFO in force (no nonce) and `extra` (e.g. `ldm`). */
+  sendAsyncInfo(extra: Record<string, unknown>): void {
+    this.out.push(encoder.encode(infoLine({ ...this.info(), nonce: undefined, ...extra })));
+  }
+
+  /** How log lines name it: `host:port - cid:N`, with the client's tag once CONNECT told it. */
+  get logName(): string {
+    return this.logPrefix();
+  }
+
+  /** Re-reads what it caches from the logger (the trace level) after a reload. */
+  refreshSettings(): void {
+    this.tracing = this.ctx.log.traceEnabled;
+  }
+
   // ---- for the kinds --------------------------------------------------------------------------
 
   /** CONNECT arrived: the auth timer stops, the round trip so far is measured, pings re-armed. */
   protected connectReceived(): void {
+    this.connected = true;
     this.stopAuthTimer();
     this.lastActivity = performance.now();
     this.rttNs = elapsedNs(this.acceptedAt);

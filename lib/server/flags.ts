@@ -15,6 +15,8 @@ export interface CliFlags extends ConfigFlags {
   checkConfig?: boolean;
   version?: boolean;
   help?: boolean;
+  /** `-sl, --signal <verb>[=<pid>]`: send a signal to a running server and exit. */
+  signal?: string;
 }
 
 type Kind = "string" | "int" | "bool";
@@ -46,6 +48,7 @@ def(["ports_file_dir"], "ports_file_dir", "string");
 def(["m", "http_port"], "http_port", "int");
 def(["client_advertise"], "client_advertise", "string");
 def(["t"], "checkConfig", "bool");
+def(["sl", "signal"], "signal", "string");
 def(["v", "version"], "version", "bool");
 def(["h", "help"], "help", "bool");
 
@@ -118,6 +121,8 @@ Server Options:
     -m, --http_port <port>           Use port for http monitoring
     -c, --config <file>              Configuration file
     -t                               Test configuration and exit
+    -sl,--signal <signal>[=<pid>]    Send signal to nats-server process (ldm, stop, quit, term, reopen, reload)
+                                     pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/nats-server.pid)
         --client_advertise <string>  Client URL to advertise to other servers
         --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
 

@@ -3,6 +3,7 @@
  * `ServerContext` every client connection consults. Transports feed bytes into
  * `ClientConnection`s; nothing here parses the protocol.
  */
+import type { ServerLogger } from "./log.ts";
 import { createAuthenticator, warnings as authWarnings } from "../auth/authenticator.ts";
 import { createNonce, createServerId } from "../auth/nkeys.ts";
 import { createPermissionChecker } from "../auth/permissions.ts";
@@ -29,7 +30,9 @@ import {
   TlsAcceptor,
 } from "../transport/tls_server.ts";
 import type net from "node:net";
-import { type RunningWebsocket, startWebsocket } from "./websocket.ts";
+import { readWsTls, type RunningWebsocket, startWebsocket } from "./websocket.ts";
+import { type DerivedFrom, OptionsStore } from "./options_store.ts";
+import { goListenError, joinHostPort } from "./listen_error.ts";
 import {
   createOperatorState,
   JwtConnections,
@@ -37,10 +40,19 @@ import {
   type OperatorState,
   storePreloads,
 } from "./operator.ts";
-import { type DerivedFrom, OptionsStore } from "./options_store.ts";
-import { goListenError, joinHostPort } from "./listen_error.ts";
 import { systemAccountError, systemOnlyAuth, SystemServices } from "./system.ts";
-import { ClosedConnections, type RunningMonitor, startMonitor } from "../monitor/mod.ts";
+import { loadedMaterial, reloadOptions, type ReloadSource, type ReloadTarget } from "./reload.ts";
+import type { LoadedMaterial } from "./reload_diff.ts";
+import { type LameDuckTarget, runLameDuck } from "./lame_duck.ts";
+import type { SignalTarget } from "./signals.ts";
+import { loadConfigFile } from "../config/mod.ts";
+import { formatConfigError } from "../config/errors.ts";
+import {
+  ClosedConnections,
+  type MonitorTls,
+  type RunningMonitor,
+  startMonitor,
+} from "../monitor/mod.ts";
 
 /** The version this server reports (the reference it matches). */
 export const VERSION = "2.9.10";
@@ -65,14 +77,11 @@ export interface ServerState extends DerivedFrom {
 }
 
 /**
- * Builds the state for `options`. The accounts registry is kept when the accounts config is
- * unchanged (their subscriptions live in it); the authenticator is always rebuilt.
+ * Builds the state for `options`. On a swap the accounts registry stays (the subscriptions
+ * live in its accounts): changed accounts are redefined in place, removed ones dropped, new
+ * ones added, through its run-time API. The authenticator is always rebuilt.
  */
 export function deriveServerState(options: ServerOptions, previous?: ServerState): ServerState {
-  const sameAccounts = previous !== undefined &&
-    JSON.stringify(previous.options.auth.accounts) === JSON.stringify(options.auth.accounts);
-  const accounts = sameAccounts ? previous.accounts : new AccountRegistry(options.auth.accounts);
-  accounts.get("$G");
   // Kept across swaps while the operator config is unchanged: pushed account JWTs live in it.
   const sameOperator = previous?.operator !== undefined &&
     JSON.stringify(previous.options.operator) === JSON.stringify(options.operator) &&
@@ -81,11 +90,23 @@ export function deriveServerState(options: ServerOptions, previous?: ServerState
   const authenticator = createAuthenticator(systemOnlyAuth(options), {
     jwtAccounts: operator?.store,
   });
+  if (!previous) {
+    const accounts = new AccountRegistry(options.auth.accounts);
+    accounts.get("$G");
+    return { options, authenticator, accounts, operator };
+  }
+  const accounts = previous.accounts;
+  const was = new Map(previous.options.auth.accounts.map((a) => [a.name, JSON.stringify(a)]));
+  const now = new Set(options.auth.accounts.map((a) => a.name));
+  for (const name of was.keys()) if (!now.has(name)) accounts.remove(name);
+  for (const def of options.auth.accounts) {
+    if (was.get(def.name) !== JSON.stringify(def)) accounts.define(def);
+  }
   return { options, authenticator, accounts, operator };
 }
 
 /** A running NATS server. */
-export class NatsServer implements ServerContext {
+export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   /** The options in force and what is derived from them; `swap` installs new options. */
   readonly store: OptionsStore<ServerState>;
   readonly log: Logger;
@@ -100,11 +121,15 @@ export class NatsServer implements ServerContext {
   readonly serverName: string;
   readonly ports: ServerPorts = { client: 0 };
   readonly startedAt = new Date();
+  /** When the options in force were loaded (`config_load_time` in /varz). */
+  configLoadedAt = this.startedAt;
   /** Client connections accepted since start (monitoring's `total_connections`). */
   totalConnections = 0;
   /** Recently closed connections, kept while monitoring is enabled. */
   readonly closedConnections?: ClosedConnections;
-  private readonly clients = new Map<number, ClientConnection>();
+  private readonly clients_ = new Map<number, ClientConnection>();
+  /** Client-port TLS acceptors replaced by a reload, closed at shutdown. */
+  private readonly retiredAcceptors: TlsAcceptor[] = [];
   private readonly listenClients: boolean;
   /** Operator mode: JWT users per account (limits, expiry, live revocations). */
   private readonly jwtConnections?: JwtConnections;
@@ -119,8 +144,17 @@ export class NatsServer implements ServerContext {
   private sweepTimer?: ReturnType<typeof setInterval>;
   private shuttingDown = false;
   private acceptingClients = true;
-  /** pid and ports files to remove at shutdown. */
-  private readonly processFiles: string[] = [];
+  /** The ports file, removed at shutdown (the pid file stays, as in the reference). */
+  private portsFile?: string;
+  private lameDuckRun?: Promise<void>;
+  private reloading: Promise<unknown> = Promise.resolve();
+  /**
+   * Where `reload()` gets new options; by default the config file again. The CLI sets one that
+   * also applies the command-line flags, as the reference does.
+   */
+  reloadSource?: ReloadSource;
+  /** What was read from files at start (or the last reload): the TLS material in use. */
+  loaded: LoadedMaterial = { tls: "", wsTls: "" };
   private info?: { generation: number; value: Record<string, unknown> };
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -141,7 +175,7 @@ export class NatsServer implements ServerContext {
     });
     options = this.store.options;
     this.serverName = options.serverName || this.serverId;
-    if (options.monitor.port !== 0) this.closedConnections = new ClosedConnections();
+    if (monitoringEnabled(options)) this.closedConnections = new ClosedConnections();
     const operator = this.store.current.operator;
     if (operator) {
       this.jwtConnections = new JwtConnections(operator.store);
@@ -182,17 +216,19 @@ export class NatsServer implements ServerContext {
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);
+    if (o.clusterName) this.log.info(`  Cluster:  ${o.clusterName}`);
     this.log.info(`  Name:     ${this.serverName}`);
     this.log.info(`  ID:       ${this.serverId}`);
     for (const w of authWarnings(o.auth)) this.log.warn(w);
     if (o.configFile) this.log.info(`Using configuration file: ${o.configFile}`);
     // Monitoring first, as the reference does (its log line comes before the listeners').
-    if (o.monitor.port !== 0) {
-      this.monitor = startMonitor(this);
+    if (monitoringEnabled(o)) {
+      this.monitor = startMonitor(this, await monitorTls(o));
       this.ports.monitor = this.monitor.port;
     }
     const port = o.port === -1 ? 0 : o.port;
     try {
+      this.loaded = loadedMaterial(o);
       if (!this.listenClients) {
         // Deploy mode: the host gives one port, served by the WebSocket listener.
       } else if (o.tls) {
@@ -235,6 +271,7 @@ export class NatsServer implements ServerContext {
     }
     if (this.ws) this.ports.websocket = this.ws.listener.port;
     this.startSystemAccount();
+    this.loaded.wsTlsSwappable = this.ws?.listener.replaceTls !== undefined;
     this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
     this.writeProcessFiles();
     this.log.info("Server is ready");
@@ -264,16 +301,32 @@ export class NatsServer implements ServerContext {
 
   /** `pid_file` and `ports_file_dir`, written before "Server is ready" as the reference does. */
   private writeProcessFiles(): void {
+    this.writePidFile();
+    this.rewritePortsFile(undefined);
+  }
+
+  /** Writes `pid_file` (left in place at exit, as the reference does). */
+  writePidFile(): void {
     const o = this.options;
-    if (o.pidFile) {
-      Deno.writeTextFileSync(o.pidFile, String(Deno.pid));
-      this.processFiles.push(o.pidFile);
-    }
-    if (o.portsFileDir) {
-      const file = `${o.portsFileDir}/nats-server_${Deno.pid}.ports`;
-      Deno.writeTextFileSync(file, JSON.stringify(this.portsInfo()));
-      this.processFiles.push(file);
-    }
+    if (o.pidFile) Deno.writeTextFileSync(o.pidFile, String(Deno.pid));
+  }
+
+  /** Removes the ports file written for `previousDir` and writes one for the options in force. */
+  rewritePortsFile(_previousDir: string | undefined): void {
+    this.removePortsFile();
+    const dir = this.options.portsFileDir;
+    if (!dir) return;
+    const file = `${dir}/nats-server_${Deno.pid}.ports`;
+    Deno.writeTextFileSync(file, JSON.stringify(this.portsInfo()));
+    this.portsFile = file;
+  }
+
+  private removePortsFile(): void {
+    if (!this.portsFile) return;
+    try {
+      Deno.removeSync(this.portsFile);
+    } catch { /* already gone */ }
+    this.portsFile = undefined;
   }
 
   /** The ports file content (`--ports_file_dir`), as the reference writes it. */
@@ -305,17 +358,17 @@ export class NatsServer implements ServerContext {
 
   /** Number of open client connections. */
   get numClients(): number {
-    return this.clients.size;
+    return this.clients_.size;
   }
 
   /** Open client connections, in cid order. */
   connections(): IterableIterator<ClientConnection> {
-    return this.clients.values();
+    return this.clients_.values();
   }
 
   /** The open client connection with this cid. */
   connection(cid: number): ClientConnection | undefined {
-    return this.clients.get(cid);
+    return this.clients_.get(cid);
   }
 
   /** Whether the listeners still accept new connections (false after {@link stopAccepting}). */
@@ -336,6 +389,120 @@ export class NatsServer implements ServerContext {
     this.ws?.listener.stopAccepting();
   }
 
+  // ---- operating: reload, lame duck, signals --------------------------------------------------
+
+  /** Installs new options and rebuilds what derives from them (see {@link reload}). */
+  swapOptions(next: ServerOptions): void {
+    this.store.swap(next);
+    this.configLoadedAt = new Date();
+  }
+
+  /** Open client connections (a snapshot). */
+  clients(): ClientConnection[] {
+    return [...this.clients_.values()];
+  }
+
+  /** Loads the client-port certificates of `next`; the returned function installs them. */
+  async prepareTls(next: ServerOptions): Promise<() => void> {
+    const acceptor = await tlsAcceptorFor(next);
+    return () => {
+      if (!this.tlsPort) return acceptor.close();
+      // The old acceptor still finishes handshakes already started on it.
+      this.retiredAcceptors.push(this.tlsPort.acceptor);
+      this.tlsPort.acceptor = acceptor;
+    };
+  }
+
+  /** Reads the WebSocket certificates of `next`; the returned function swaps them in. */
+  async prepareWsTls(next: ServerOptions): Promise<() => void> {
+    const tls = await readWsTls(next.websocket);
+    return () => {
+      if (tls) this.ws?.listener.replaceTls?.(tls);
+    };
+  }
+
+  /**
+   * Reloads the configuration (SIGHUP, `--signal reload`) as the reference does; a failure is
+   * logged as `Failed to reload server configuration: <error>` and changes nothing. Resolves
+   * with the error text, or undefined when the reload was applied. Reloads run one at a time.
+   */
+  reload(): Promise<string | undefined> {
+    const run = this.reloading.then(() => this.reloadOnce());
+    this.reloading = run;
+    return run;
+  }
+
+  private async reloadOnce(): Promise<string | undefined> {
+    if (this.shuttingDown) return "server is shutting down";
+    let error: string | undefined;
+    const source = this.reloadSource ?? this.configFileSource();
+    if (!source) error = "can only reload config when a file is provided using -c or --config";
+    else {
+      const loaded = source();
+      error = loaded.errors.length
+        ? loaded.errors.join("\n")
+        : await reloadOptions(this, loaded.options);
+    }
+    if (error !== undefined) this.log.error(`Failed to reload server configuration: ${error}`);
+    return error;
+  }
+
+  private configFileSource(): ReloadSource | undefined {
+    const file = this.options.configFile;
+    if (!file) return undefined;
+    return () => {
+      const r = loadConfigFile(file);
+      return { options: r.options, errors: r.errors.map(formatConfigError) };
+    };
+  }
+
+  /** Whether lame-duck mode has started. */
+  get inLameDuckMode(): boolean {
+    return this.lameDuckRun !== undefined;
+  }
+
+  /**
+   * Enters lame-duck mode (SIGUSR2, `--signal ldm`): stops accepting, sends `"ldm": true` to
+   * clients that take async INFO, closes them spread over `lame_duck_duration` after
+   * `lame_duck_grace_period`, then shuts down. Resolves when the server has shut down.
+   */
+  lameDuck(): Promise<void> {
+    if (this.shuttingDown) return this.done;
+    const target: LameDuckTarget = {
+      log: this.log,
+      stopAccepting: () => this.stopAccepting(),
+      clients: () =>
+        this.clients().map((c) => ({
+          get takesAsyncInfo() {
+            return c.takesAsyncInfo;
+          },
+          sendAsyncInfo: (extra: Record<string, unknown>) => c.sendAsyncInfo(extra),
+          closeForShutdown: () => c.close(Closed.serverShutdown),
+        })),
+      shutdown: () => this.shutdown(),
+      finished: this.done,
+    };
+    const o = this.options;
+    this.lameDuckRun ??= runLameDuck(target, {
+      durationMs: o.lameDuckDurationMs,
+      gracePeriodMs: o.lameDuckGracePeriodMs,
+    });
+    return this.lameDuckRun;
+  }
+
+  /** SIGUSR1: reopens the log file (`File log re-opened`). */
+  reopenLog(): void {
+    const log = this.log as Partial<ServerLogger>;
+    if (!log.reopen) this.log.info("File log re-open ignored, no logger");
+    else if (log.reopen()) this.log.info("File log re-opened");
+    else this.log.info("File log re-open ignored, not a file logger");
+  }
+
+  /** `Trapped "<signal>" signal` at debug level. */
+  trapped(name: string): void {
+    this.log.debug(`Trapped ${JSON.stringify(name)} signal`);
+  }
+
   /** Closes the listeners and every connection (reason "Server Shutdown"). */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return this.done;
@@ -347,16 +514,12 @@ export class NatsServer implements ServerContext {
     this.jwtConnections?.close();
     this.authenticator.close?.();
     this.accounts.close();
-    for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
-    this.clients.clear();
+    for (const c of [...this.clients_.values()]) c.close(Closed.serverShutdown, false);
+    this.clients_.clear();
     await this.ws?.listener.close();
     await this.closeTlsPort();
     await monitorClosed;
-    for (const f of this.processFiles) {
-      try {
-        Deno.removeSync(f);
-      } catch { /* already gone */ }
-    }
+    this.removePortsFile();
     this.log.info("Server Exiting..");
     this.resolveDone();
   }
@@ -376,8 +539,10 @@ export class NatsServer implements ServerContext {
         go: `deno${Deno.version.deno}`,
         ...advertisedHostPort(o.clientAdvertise, o.host, this.ports.client),
         headers: !o.noHeaderSupport,
-        ...(o.tls ? { tls_required: true } : {}),
+        ...(o.tls && !o.allowNonTls ? { tls_required: true } : {}),
         ...(o.tls?.verify ? { tls_verify: true } : {}),
+        ...(o.tls && o.allowNonTls ? { tls_available: true } : {}),
+        ...(o.clusterName ? { cluster: o.clusterName } : {}),
         max_payload: o.maxPayload,
       };
       this.info = { generation, value };
@@ -394,9 +559,9 @@ export class NatsServer implements ServerContext {
   }
 
   removeClient(cid: number): void {
-    const client = this.clients.get(cid);
+    const client = this.clients_.get(cid);
     if (!client) return;
-    this.clients.delete(cid);
+    this.clients_.delete(cid);
     this.jwtConnections?.removed(client);
     this.system?.disconnected(client);
     this.closedConnections?.add(client);
@@ -416,13 +581,13 @@ export class NatsServer implements ServerContext {
     const client = new ClientConnection(this, transport, cid, nonce);
     this.totalConnections++;
     client.start();
-    if (this.clients.size >= this.options.maxConnections) {
+    if (this.clients_.size >= this.options.maxConnections) {
       client.sendErr(Err.maxConnections);
       client.close(Closed.maxConnections);
       this.closedConnections?.add(client); // never registered, so removeClient did not see it
       return client;
     }
-    this.clients.set(cid, client);
+    this.clients_.set(cid, client);
     return client;
   }
 
@@ -455,6 +620,7 @@ export class NatsServer implements ServerContext {
       acceptor: this.tlsPort.acceptor,
       timeoutMs: this.options.tls!.timeoutMs,
       pinnedSpki: this.options.tls!.pinnedCerts,
+      allowPlain: this.options.allowNonTls,
     });
     const client = this.addClient(transport);
     transport.upgraded.then(() => {
@@ -469,6 +635,7 @@ export class NatsServer implements ServerContext {
 
   private async closeTlsPort(): Promise<void> {
     if (!this.tlsPort) return;
+    for (const a of this.retiredAcceptors) a.close();
     this.tlsPort.acceptor.close();
     await this.tlsPort.listener.close();
   }
@@ -483,11 +650,48 @@ export class NatsServer implements ServerContext {
   private sweepWriteDeadlines(): void {
     const deadline = this.options.writeDeadlineMs;
     const now = performance.now();
-    for (const c of this.clients.values()) {
+    for (const c of this.clients_.values()) {
       const started = c.writeStartedAt;
       if (started > 0 && now - started > deadline) c.writeDeadlineExceeded();
     }
   }
+}
+
+/** Whether monitoring runs (`http_port`/`http`/`-m`, or `https_port`/`https`). */
+function monitoringEnabled(o: ServerOptions): boolean {
+  return o.monitor.port !== 0 || (o.monitor.httpsPort ?? 0) !== 0;
+}
+
+/**
+ * The certificate HTTPS monitoring serves (the top-level `tls` block's), undefined for plain
+ * HTTP. Throws the reference's `Can't start monitoring: ...` for a misconfiguration.
+ */
+async function monitorTls(o: ServerOptions): Promise<MonitorTls | undefined> {
+  const https = o.monitor.httpsPort ?? 0;
+  if (https === 0) return undefined;
+  if (o.monitor.port !== 0) {
+    throw new Error(
+      `Can't start monitoring: can't specify both HTTP (${o.monitor.port}) and HTTPs (${https}) ports`,
+    );
+  }
+  if (!o.tls?.certFile || !o.tls.keyFile) {
+    throw new Error("Can't start monitoring: TLS cert and key required for HTTPS");
+  }
+  return {
+    certPem: await Deno.readTextFile(o.tls.certFile),
+    keyPem: await Deno.readTextFile(o.tls.keyFile),
+  };
+}
+
+/** The client-port TLS acceptor for the certificates of `o.tls`. */
+async function tlsAcceptorFor(o: ServerOptions): Promise<TlsAcceptor> {
+  const t = o.tls!;
+  return new TlsAcceptor({
+    certPem: await Deno.readTextFile(t.certFile!),
+    keyPem: await Deno.readTextFile(t.keyFile!),
+    caPem: t.caFile ? await Deno.readTextFile(t.caFile) : undefined,
+    verify: t.verify || t.verifyAndMap,
+  });
 }
 
 /** Reads the client-port certificates and listens on node:net (Deno.listen cannot upgrade). */
@@ -495,13 +699,7 @@ async function listenTls(
   o: ServerOptions,
   onConnection: (raw: net.Socket) => void,
 ): Promise<{ listener: NetListener; acceptor: TlsAcceptor }> {
-  const t = o.tls!;
-  const acceptor = new TlsAcceptor({
-    certPem: await Deno.readTextFile(t.certFile!),
-    keyPem: await Deno.readTextFile(t.keyFile!),
-    caPem: t.caFile ? await Deno.readTextFile(t.caFile) : undefined,
-    verify: t.verify || t.verifyAndMap,
-  });
+  const acceptor = await tlsAcceptorFor(o);
   try {
     const listener = await listenNet(o.host, o.port === -1 ? 0 : o.port, onConnection);
     return { listener, acceptor };

@@ -76,6 +76,36 @@ export function chooseWsEngine(ws: WebSocketOptions): WsEngineChoice {
   return { engine: "native", reason: "default", ignored: [] };
 }
 
+/**
+ * The PEM material of `websocket.tls` (undefined without it), read now. Throws an Error with the
+ * reference's text when a file is missing or unreadable.
+ */
+export async function readWsTls(ws: WebSocketOptions): Promise<WsTlsConfig | undefined> {
+  const t = ws.tls;
+  if (!t) return undefined;
+  if (!t.certFile || !t.keyFile) {
+    throw new Error(
+      t.certFile
+        ? "missing 'key_file' in TLS configuration"
+        : "missing 'cert_file' in TLS configuration",
+    );
+  }
+  const read = async (path: string, what: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (err) {
+      throw new Error(`websocket: unable to read ${what} ${goQuote(path)}: ${errText(err)}`);
+    }
+  };
+  const tls: WsTlsConfig = {
+    certPem: await read(t.certFile, "cert_file"),
+    keyPem: await read(t.keyFile, "key_file"),
+    verify: t.verify || t.verifyAndMap,
+  };
+  if (t.caFile) tls.caPem = await read(t.caFile, "ca_file");
+  return tls;
+}
+
 /** What {@link buildWsListenerOptions} produced. */
 export interface BuiltWsOptions {
   options: WsListenerOptions;
@@ -97,30 +127,7 @@ export async function buildWsListenerOptions(
   warnings.push(...origins.warnings);
   const proxies = parseTrustedProxies(ws.trustedProxies);
   if (!proxies.ok) throw new Error(`error parsing trusted_proxies: ${proxies.error}`);
-  let tls: WsTlsConfig | undefined;
-  if (ws.tls) {
-    const t = ws.tls;
-    if (!t.certFile || !t.keyFile) {
-      throw new Error(
-        t.certFile
-          ? "missing 'key_file' in TLS configuration"
-          : "missing 'cert_file' in TLS configuration",
-      );
-    }
-    const read = async (path: string, what: string) => {
-      try {
-        return await Deno.readTextFile(path);
-      } catch (err) {
-        throw new Error(`websocket: unable to read ${what} ${goQuote(path)}: ${errText(err)}`);
-      }
-    };
-    tls = {
-      certPem: await read(t.certFile, "cert_file"),
-      keyPem: await read(t.keyFile, "key_file"),
-      verify: t.verify || t.verifyAndMap,
-    };
-    if (t.caFile) tls.caPem = await read(t.caFile, "ca_file");
-  }
+  const tls = await readWsTls(ws);
   const options: WsListenerOptions = {
     host: ws.host,
     port: ws.port === -1 ? 0 : ws.port,

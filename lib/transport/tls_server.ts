@@ -292,6 +292,11 @@ export interface StartTlsOptions {
    * SubjectPublicKeyInfo, else the handshake fails with "certificate not pinned" (Go's text).
    */
   pinnedSpki?: readonly string[];
+  /**
+   * Also accept a client that does not start TLS (`allow_non_tls`): a first byte other than a
+   * TLS handshake record's (0x16) keeps the connection in plaintext, as the reference decides.
+   */
+  allowPlain?: boolean;
 }
 
 /** Hex SHA-256 of a certificate's DER SubjectPublicKeyInfo (a `pinned_certs` entry). */
@@ -314,6 +319,9 @@ export class StartTlsTransport implements Transport {
   readonly #raw: net.Socket;
   readonly #acceptor: TlsAcceptor;
   readonly #pinned?: readonly string[];
+  readonly #allowPlain: boolean;
+  /** Plaintext kept (allowPlain): the bytes read while deciding, delivered first. */
+  #plainHead?: Uint8Array;
   #ts?: tls.TLSSocket;
   #started = false;
   #handshaking = false;
@@ -328,6 +336,7 @@ export class StartTlsTransport implements Transport {
     this.peer = peer;
     this.#acceptor = opts.acceptor;
     this.#pinned = opts.pinnedSpki;
+    this.#allowPlain = opts.allowPlain ?? false;
     this.upgraded = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -338,6 +347,11 @@ export class StartTlsTransport implements Transport {
     } catch { /* not a TCP socket */ }
     raw.on("error", () => {/* reported through close */});
     this.#timer = setTimeout(() => {
+      // allow_non_tls: a client that sends nothing in time stays in plaintext (the reference
+      // reads the first bytes under the TLS timeout, then decides on what it got).
+      if (this.#allowPlain && this.#started && !this.#handshaking) {
+        return this.#keepPlain(new Uint8Array(0));
+      }
       const local = `${raw.localAddress}:${raw.localPort}`;
       const remote = `${raw.remoteAddress}:${raw.remotePort}`;
       this.#fail(`read tcp ${local}->${remote}: i/o timeout`);
@@ -351,6 +365,7 @@ export class StartTlsTransport implements Transport {
   write(data: Uint8Array): Promise<void> {
     if (this.#closed || this.#failed) return Promise.reject(new Error("socket closed"));
     if (this.#ts) return writeSocket(this.#ts, data);
+    if (this.#plainHead) return writeSocket(this.#raw, data);
     if (!this.#started) {
       this.#started = true;
       const wrote = writeSocket(this.#raw, data);
@@ -359,7 +374,7 @@ export class StartTlsTransport implements Transport {
     }
     // Queued behind the handshake; on failure, settle after the owner heard of it.
     return this.upgraded.then(
-      () => writeSocket(this.#ts!, data),
+      () => writeSocket(this.#ts ?? this.#raw, data),
       (err) => new Promise<void>((_, reject) => setTimeout(() => reject(err), 0)),
     );
   }
@@ -375,11 +390,16 @@ export class StartTlsTransport implements Transport {
 
   /** After {@link upgraded}: delivers bytes to `sink` until EOF, error or close. */
   readInto(sink: ByteSink): Promise<void> {
-    if (!this.#ts) {
+    const head = this.#plainHead;
+    if (!this.#ts && !head) {
       sink.transportClosed();
       return Promise.resolve();
     }
-    const inner = new NodeSocketTransport(this.#ts, this.peer);
+    const inner = new NodeSocketTransport(this.#ts ?? this.#raw, this.peer);
+    if (head) {
+      if (head.length) sink.receive(head);
+      queueMicrotask(() => this.#raw.resume());
+    }
     return inner.readInto({
       receive: (b) => sink.receive(b),
       transportClosed: (err) => sink.transportClosed(this.#closed ? undefined : err),
@@ -394,6 +414,7 @@ export class StartTlsTransport implements Transport {
       next.set(head);
       next.set(chunk, head.length);
       head = next;
+      if (this.#allowPlain && head[0] !== 0x16) return this.#keepPlain(head);
       if (head.length < 5) return;
       raw.off("data", onData);
       raw.pause();
@@ -417,6 +438,16 @@ export class StartTlsTransport implements Transport {
       }, (err: Error) => this.#fail(err.message));
     };
     raw.on("data", onData);
+  }
+
+  /** allow_non_tls decided for plaintext: `head` (already read) is delivered first. */
+  #keepPlain(head: Uint8Array): void {
+    this.#raw.removeAllListeners("data");
+    this.#raw.pause();
+    this.#handshaking = true; // decided: no TLS; a close now is the reader's to report
+    clearTimeout(this.#timer);
+    this.#plainHead = head;
+    this.#resolve();
   }
 
   #matchesPin(peer: TlsPeer): boolean {

@@ -1139,34 +1139,38 @@ export const CASES: Case[] = [
       "mqtt { port: 1883 }",
       "mappings { foo: bar }",
       "resolver_pinned_accounts: []",
-      "https_port: 8443",
-      "allow_non_tls: true",
     ),
     errors: [
-      "case.conf:1:0: cluster: not supported yet",
+      "case.conf:1:19: cluster listen: not supported yet (routes are not implemented; " +
+      "to join a nats-server cluster, connect to it with leafnodes)",
       "case.conf:2:1: gateway: not supported yet",
       "case.conf:3:1: jetstream: not supported yet",
       "case.conf:4:1: mqtt: not supported yet",
       "case.conf:5:1: mappings: not supported yet",
       "case.conf:6:1: resolver_pinned_accounts: not supported yet",
-      "case.conf:7:1: https_port: not supported yet",
-      "case.conf:8:1: allow_non_tls: not supported yet",
     ],
     ref: "refuse",
   },
   {
+    name: "configs that must start: cluster name only, server_tags, allow_non_tls, https_port",
+    conf: L(
+      'cluster { name: "testing" }',
+      'server_tags: ["Region:EU", " x ", "x"]',
+      "allow_non_tls: true",
+      "https_port: 8443",
+    ),
+  },
+  {
     name: "descriptive keys are accepted with a warning",
     conf: L(
-      'server_tags: ["region:eu", "x"]',
       "connect_error_reports: 10",
       "max_traced_msg_len: 100",
       "syslog: false",
     ),
     warnings: [
-      "case.conf:1:0: server_tags: not supported yet, ignored",
-      "case.conf:2:1: connect_error_reports: not supported yet, ignored",
-      "case.conf:3:1: max_traced_msg_len: not supported yet, ignored",
-      "case.conf:4:1: syslog: not supported yet, ignored",
+      "case.conf:1:0: connect_error_reports: not supported yet, ignored",
+      "case.conf:2:1: max_traced_msg_len: not supported yet, ignored",
+      "case.conf:3:1: syslog: not supported yet, ignored",
     ],
     ref: "refuse",
     note: "warnings make our -t fail; the reference accepts",
@@ -1177,10 +1181,49 @@ export const CASES: Case[] = [
     errors: ["case.conf:1:0: interface conversion: interface {} is int64, not bool"],
   },
   {
-    name: "tls cipher_suites are refused",
+    name: "tls cipher_suites Deno's TLS cannot honour are refused",
     conf: L("tls {", "  cipher_suites: [TLS_AES_128_GCM_SHA256]", "}"),
-    errors: ["case.conf:2:3: tls cipher_suites: not supported yet"],
+    errors: [
+      "case.conf:2:3: tls cipher_suites: not supported yet (Deno's TLS always offers " +
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, " +
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, " +
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305 and cannot " +
+      "leave out TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, " +
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, " +
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305)",
+    ],
     ref: "refuse",
+  },
+  {
+    name: "tls cipher_suites: the reference's parse error",
+    conf: L("tls {", "  cipher_suites: [TLS_NOPE]", "}"),
+    errors: ["case.conf:2:19: unrecognized cipher TLS_NOPE"],
+  },
+  {
+    name: "tls curve_preferences: the reference's parse errors",
+    conf: L("tls {", "  curve_preferences: []", "}"),
+    errors: ["case.conf:2:3: error parsing tls config, 'curve_preferences' cannot be empty"],
+  },
+  {
+    name: "tls curve_preferences: an unknown curve",
+    conf: L("tls {", "  curve_preferences: [P256]", "}"),
+    errors: ["case.conf:2:23: unrecognized curve preference P256"],
+  },
+  {
+    name: "tls lists holding everything Deno's TLS offers are accepted",
+    tls: true,
+    conf: L(
+      "tls {",
+      "  cert_file: tls/server-cert.pem",
+      "  key_file: tls/server-key.pem",
+      "  cipher_suites: [",
+      "    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,",
+      "    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,",
+      "    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+      "  ]",
+      "  curve_preferences: [X25519, CurveP256, CurveP384, CurveP521]",
+      "}",
+    ),
   },
   ...JWT_CASES,
 ];

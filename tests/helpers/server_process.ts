@@ -5,12 +5,16 @@
  */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const PERMS = ["--allow-net", "--allow-read", "--allow-env"];
+const PERMS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env"];
 
 /** A running server process. */
 export interface ServerProcess {
   pid: number;
   port: number;
+  /** The config file it was started with (rewrite it, then SIGHUP, to test a reload). */
+  configFile: string;
+  /** Sends a signal to the process. */
+  kill(signal: Deno.Signal): void;
   /** Websocket port, when the config has a `websocket {}` block. */
   wsPort?: number;
   /** Monitoring port, when enabled. */
@@ -24,6 +28,8 @@ export interface ServerProcess {
   waitForLog(pred: (log: string) => boolean, timeoutMs: number): Promise<boolean>;
   /** Exit status once the process has ended, else null. */
   exited(): Deno.CommandStatus | null;
+  /** Resolves with the exit status once the process ends, or null after `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<Deno.CommandStatus | null>;
   /**
    * Resident set size in bytes, or null when it cannot be measured (process gone, no way to read
    * it). Deno only lets `--allow-all` read `/proc` directly, so without it `cat /proc/<pid>/status`
@@ -34,18 +40,26 @@ export interface ServerProcess {
   stop(): Promise<Deno.CommandStatus>;
 }
 
-/** Starts `main.ts -c <config> -a 127.0.0.1 -p -1 ...extraArgs` and waits for "Server is ready". */
+/** Which server a process runs: this project's `main.ts`, or the reference binary. */
+export type ServerProgram = "ours" | "nats-server";
+
+/**
+ * Starts `main.ts -c <config> -a 127.0.0.1 -p -1 ...extraArgs` (or `nats-server` with the same
+ * arguments) and waits for "Server is ready".
+ */
 export async function startServerProcess(
   config: string,
   extraArgs: string[] = [],
+  program: ServerProgram = "ours",
 ): Promise<ServerProcess> {
   const dir = await Deno.makeTempDir({ prefix: "natsproc" });
   const file = `${dir}/nats.conf`;
   await Deno.writeTextFile(file, config);
+  const serverArgs = ["-c", file, "-a", "127.0.0.1", "-p", "-1", ...extraArgs];
   return spawnServerProcess(
-    Deno.execPath(),
-    ["run", ...PERMS, MAIN, "-c", file, "-a", "127.0.0.1", "-p", "-1", ...extraArgs],
-    { cleanup: () => Deno.remove(dir, { recursive: true }) },
+    program === "ours" ? Deno.execPath() : "nats-server",
+    program === "ours" ? ["run", ...PERMS, MAIN, ...serverArgs] : serverArgs,
+    { cleanup: () => Deno.remove(dir, { recursive: true }), configFile: file },
   );
 }
 
@@ -57,6 +71,8 @@ export interface SpawnOptions {
   clearEnv?: boolean;
   /** Run when the process is stopped or fails to start (e.g. removes its temp dir). */
   cleanup?: () => Promise<void>;
+  /** The config file the command line names (reported as `configFile`). */
+  configFile?: string;
 }
 
 /**
@@ -127,6 +143,8 @@ export async function spawnServerProcess(
   return {
     pid: child.pid,
     port,
+    configFile: opts.configFile ?? "",
+    kill: (signal) => child.kill(signal),
     wsPort: ws ? Number(ws[1]) : undefined,
     monitorPort: mon ? Number(mon[1]) : undefined,
     stderr: () => log,
@@ -148,6 +166,13 @@ export async function spawnServerProcess(
       return true;
     },
     exited: () => status,
+    async waitForExit(timeoutMs) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<null>((r) => timer = setTimeout(() => r(null), timeoutMs));
+      const r = await Promise.race([statusP, late]);
+      clearTimeout(timer);
+      return r;
+    },
     async rss(): Promise<number | null> {
       if (status) return null;
       const vmRss = (text: string) => {

@@ -145,9 +145,12 @@ export class BuildContext {
     this.err(n, fmt(key) + (hint ? ` (did you mean ${goQuote(hint)}?)` : ""));
   }
 
-  /** `<path>: not supported yet` (a key of the reference this server does not implement). */
-  refuse(n: ConfigNode, path: string): void {
-    this.err(n, `${path}: not supported yet`);
+  /**
+   * `<path>: not supported yet` (a key of the reference this server does not implement), with
+   * an optional hint in parentheses saying what to do instead.
+   */
+  refuse(n: ConfigNode, path: string, hint?: string): void {
+    this.err(n, `${path}: not supported yet${hint ? ` (${hint})` : ""}`);
   }
 
   /** `<path>: not supported yet, ignored` (a descriptive key, accepted with a warning). */

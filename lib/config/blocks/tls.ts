@@ -25,8 +25,80 @@ export const topLevelHandlers: TopLevelHandlers<"tls"> = {
     }
   },
   ocsp: refuseKey,
-  allow_non_tls: refuseKey,
+  allow_non_tls: (n, _k, ctx) => {
+    const b = ctx.bool(n);
+    if (b !== undefined) ctx.o.allowNonTls = b;
+  },
 };
+
+/**
+ * What Deno's TLS (rustls, behind node:tls and Deno.serve) negotiates and does not let a server
+ * restrict: a `cipher_suites` / `curve_preferences` list that contains all of these is honoured
+ * as it stands; one that leaves any out cannot be, and is refused.
+ */
+const RUSTLS_TLS12_SUITES = [
+  "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+  "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+  "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+  "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+  "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+  "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+];
+const RUSTLS_CURVES = ["X25519", "CurveP256", "CurveP384"];
+
+/** The reference's cipherMap keys. */
+const GO_CIPHERS = new Set([
+  "TLS_RSA_WITH_RC4_128_SHA",
+  "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+  "TLS_RSA_WITH_AES_128_CBC_SHA",
+  "TLS_RSA_WITH_AES_128_CBC_SHA256",
+  "TLS_RSA_WITH_AES_256_CBC_SHA",
+  "TLS_RSA_WITH_AES_256_GCM_SHA384",
+  "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+  "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+  "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+  "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+  "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+  "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+  "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+  ...RUSTLS_TLS12_SUITES,
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+]);
+const GO_CURVES = new Set([...RUSTLS_CURVES, "CurveP521"]);
+
+/**
+ * `cipher_suites` / `curve_preferences`: the reference's parse errors, then the check that the
+ * list can be honoured by Deno's TLS (see {@link RUSTLS_TLS12_SUITES}).
+ */
+function checkTlsList(ctx: BuildContext, v: ConfigNode, key: string, path: string): void {
+  const ciphers = key === "cipher_suites";
+  if (v.kind !== "array") return void ctx.conv(v, "[]interface {}");
+  if (v.value.length === 0) {
+    return ctx.err(v, `error parsing tls config, '${key}' cannot be empty`);
+  }
+  const names: string[] = [];
+  for (const e of v.value) {
+    const s = ctx.str(e);
+    if (s === undefined) return;
+    if (!(ciphers ? GO_CIPHERS : GO_CURVES).has(s)) {
+      return ctx.err(e, `unrecognized ${ciphers ? "cipher" : "curve preference"} ${s}`);
+    }
+    names.push(s);
+  }
+  const needed = ciphers ? RUSTLS_TLS12_SUITES : RUSTLS_CURVES;
+  const missing = needed.filter((n) => !names.includes(n));
+  if (missing.length) {
+    ctx.refuse(
+      v,
+      `${path} ${key}`,
+      `Deno's TLS always offers ${needed.join(", ")} and cannot leave out ${missing.join(", ")}`,
+    );
+  }
+}
 
 const PIN = /^[a-f0-9]{64}$/;
 
@@ -87,7 +159,7 @@ export function parseTls(ctx: BuildContext, n: ConfigNode, path = "tls"): TlsBlo
         break;
       case "cipher_suites":
       case "curve_preferences":
-        ctx.refuse(v, `${path} ${k}`);
+        checkTlsList(ctx, v, key, path);
         break;
       case "pinned_certs": {
         if (v.kind !== "array") {

@@ -89,6 +89,20 @@ function checkTags(n: ConfigNode, ctx: BuildContext): void {
   }
 }
 
+/** `server_tags`: a string or a list of strings, kept as the reference's TagList.Add does. */
+const serverTags: TopLevelHandler = (n, _k, ctx) => {
+  const before = ctx.errors.length;
+  checkTags(n, ctx);
+  if (ctx.errors.length !== before) return;
+  const given = n.kind === "array" ? n.value : [n];
+  const tags = ctx.o.tags ?? [];
+  for (const t of given) {
+    const tag = t.kind === "string" ? t.value.trim().toLowerCase() : "";
+    if (tag !== "" && !tags.includes(tag)) tags.push(tag);
+  }
+  ctx.o.tags = tags;
+};
+
 const raw = (key: "port" | "maxPending" | "maxConn" | "pingMax") =>
   num((ctx, v) => ctx.draft[key] = v);
 
@@ -132,7 +146,7 @@ export const topLevelHandlers: TopLevelHandlers<"top"> = {
   lame_duck_grace_period: lameDuck("lame_duck_grace_period", "lameDuckGraceMs"),
   connect_error_reports: ignoredInt,
   reconnect_error_reports: ignoredInt,
-  server_tags: ignoredAfter(checkTags),
+  server_tags: serverTags,
 };
 
 /** setBaselineOptions for the values of this module: the reference's defaults for zeros. */

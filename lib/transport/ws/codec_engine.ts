@@ -44,7 +44,13 @@ import {
   TlsAcceptor,
   tlsPeerInfo,
 } from "../tls_server.ts";
-import type { StartWsListener, WsEngineHooks, WsListener, WsListenerOptions } from "./engine.ts";
+import type {
+  StartWsListener,
+  WsEngineHooks,
+  WsListener,
+  WsListenerOptions,
+  WsTlsConfig,
+} from "./engine.ts";
 import {
   BROWSER_MAX_FRAME,
   closeFrameForReason,
@@ -496,6 +502,8 @@ class CodecEngine implements WsListener {
   #tcp?: TcpListener;
   #net?: NetListener;
   #acceptor?: TlsAcceptor;
+  /** Acceptors replaced by {@link replaceTls}, closed with the listener. */
+  readonly #retired: TlsAcceptor[] = [];
   #closed?: Promise<void>;
 
   constructor(readonly opts: WsListenerOptions, readonly hooks: WsEngineHooks) {
@@ -523,6 +531,13 @@ class CodecEngine implements WsListener {
     this.#acceptor = new TlsAcceptor(tls);
     this.#net = await listenNet(host, port, (raw) => this.#acceptTls(raw));
     this.port = this.#net.port;
+  }
+
+  /** New handshakes use `tls`; handshakes already started finish on the old acceptor. */
+  replaceTls(tls: WsTlsConfig): void {
+    if (!this.#acceptor) throw new Error("websocket listener has no TLS");
+    this.#retired.push(this.#acceptor);
+    this.#acceptor = new TlsAcceptor(tls);
   }
 
   /** Closes the listening socket; sessions already accepted carry on. */
@@ -606,6 +621,7 @@ class CodecEngine implements WsListener {
       this.#tcp?.close();
       const netClosed = this.#net?.close();
       this.#acceptor?.close();
+      for (const a of this.#retired) a.close();
       const waits: Promise<void>[] = [];
       for (const s of [...this.sessions]) {
         if (s.ws) {

@@ -67,6 +67,11 @@ export interface WsListener {
    * dropping upgraded sockets, so it answers new requests with 503 until `close()`.
    */
   stopAccepting(): void;
+  /**
+   * Present when the engine can swap its certificates for new handshakes (the codec engine;
+   * `Deno.serve` cannot): connections already up keep theirs.
+   */
+  replaceTls?(tls: WsTlsConfig): void;
   /** Stops accepting and closes every upgraded connection (close 1001 "Server Shutdown"). */
   close(): Promise<void>;
 }
