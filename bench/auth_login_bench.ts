@@ -3,7 +3,7 @@
  * and what that does to the message round trip of an already connected client.
  *
  *   deno run -A bench/auth_login_bench.ts [--quick] [--duration S] [--concurrency N]
- *                                         [--cost C] [--json]
+ *                                         [--cost C] [--json] [--jwt [--logins N]]
  *
  * For each target (this server as a subprocess `deno run -A main.ts -c <conf>`, then
  * `nats-server -c <conf>` when on PATH):
@@ -16,11 +16,25 @@
  *    results, the reference does not) and `invalid` (wrong passwords: every login pays the full
  *    bcrypt cost on both).
  *
+ * With `--jwt` the servers run in operator mode (memory resolver) and the storms are `logins`
+ * (default 500) user-JWT logins of distinct users, each signing the INFO nonce (`valid`), or
+ * signing it with the wrong key (`invalid`); the account JWT is preloaded, so a login is JWT
+ * decoding, two ed25519 verifications (user JWT, nonce) and the claim checks.
+ *
  * Everything is bounded: storm duration, per-read timeouts, and a cap on logins per storm.
  *
  * @module
  */
 import bcrypt from "bcryptjs";
+import {
+  createAccount,
+  createOperator,
+  createUser,
+  encodeAccount,
+  encodeOperator,
+  encodeUser,
+} from "@nats-io/jwt";
+import { signNonce } from "../lib/auth/creds.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -32,6 +46,10 @@ interface Args {
   users: number;
   idleSamples: number;
   json: boolean;
+  /** Operator mode: JWT logins instead of bcrypt passwords. */
+  jwt: boolean;
+  /** Cap on logins per storm (JWT mode default 500). */
+  logins: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,6 +60,8 @@ function parseArgs(argv: string[]): Args {
     users: 4,
     idleSamples: 2000,
     json: false,
+    jwt: false,
+    logins: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -54,6 +74,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === "--cost") a.cost = v();
     else if (k === "--users") a.users = v();
     else if (k === "--json") a.json = true;
+    else if (k === "--jwt") a.jwt = true;
+    else if (k === "--logins") a.logins = v();
     else throw new Error(`unknown flag ${k}`);
   }
   return a;
@@ -106,16 +128,29 @@ class Conn {
   }
 }
 
+/** Builds the CONNECT JSON for a login from the server's INFO line. */
+type Credentials = (info: Record<string, unknown>) => Record<string, unknown>;
+
+/** Password credentials. */
+function password(user: string, pass: string): Credentials {
+  return () => ({ user, pass });
+}
+
+function infoOf(text: string): Record<string, unknown> {
+  const line = text.slice(0, text.indexOf("\r\n"));
+  return JSON.parse(line.slice(5));
+}
+
 /** One login: connect, INFO, CONNECT+PING, PONG or -ERR, close. */
-async function login(port: number, user: string, pass: string): Promise<[boolean, number]> {
+async function login(port: number, creds: Credentials): Promise<[boolean, number]> {
   const t0 = performance.now();
   const c = await Conn.open(port);
   try {
     await c.until((t) => t.includes("\r\n"));
+    const info = infoOf(c.text);
     c.text = "";
-    await c.write(
-      `CONNECT ${JSON.stringify({ verbose: false, pedantic: false, user, pass })}\r\nPING\r\n`,
-    );
+    const connect = { verbose: false, pedantic: false, ...creds(info) };
+    await c.write(`CONNECT ${JSON.stringify(connect)}\r\nPING\r\n`);
     await c.until((t) => t.includes("PONG\r\n") || t.includes("-ERR"));
     return [c.text.includes("PONG\r\n"), performance.now() - t0];
   } finally {
@@ -127,11 +162,12 @@ async function login(port: number, user: string, pass: string): Promise<[boolean
 class Probe {
   private constructor(private readonly c: Conn) {}
 
-  static async open(port: number, user: string, pass: string): Promise<Probe> {
+  static async open(port: number, creds: Credentials): Promise<Probe> {
     const c = await Conn.open(port);
     await c.until((t) => t.includes("\r\n"));
+    const info = infoOf(c.text);
     c.text = "";
-    await c.write(`CONNECT ${JSON.stringify({ verbose: false, user, pass })}\r\nPING\r\n`);
+    await c.write(`CONNECT ${JSON.stringify({ verbose: false, ...creds(info) })}\r\nPING\r\n`);
     await c.until((t) => t.includes("PONG\r\n") || t.includes("-ERR"));
     if (!c.text.includes("PONG")) throw new Error(`probe login failed: ${c.text}`);
     return new Probe(c);
@@ -169,25 +205,35 @@ interface StormResult {
   probeSamples: number;
 }
 
+/** The logins of a storm: valid and invalid credentials, one per login (cycled). */
+interface LoginSet {
+  valid: Credentials[];
+  invalid: (i: number) => Credentials;
+}
+
 async function storm(
   port: number,
   probe: Probe,
-  users: { user: string; pass: string }[],
+  users: LoginSet,
   mode: "valid" | "invalid",
   args: Args,
 ): Promise<StormResult> {
+  const cap = args.logins > 0 ? args.logins : MAX_LOGINS_PER_STORM;
   const end = performance.now() + args.duration * 1000;
   let logins = 0;
   let failures = 0;
+  let started = 0;
   const loginMs: number[] = [];
   let stop = false;
   const workers = Array.from({ length: args.concurrency }, async (_, w) => {
     let i = w;
-    while (!stop && performance.now() < end && logins + failures < MAX_LOGINS_PER_STORM) {
-      const u = users[i++ % users.length];
-      const pass = mode === "valid" ? u.pass : `${u.pass}-wrong-${i}`;
+    while (!stop && performance.now() < end && started < cap) {
+      started++;
+      const n = i;
+      i += args.concurrency;
+      const creds = mode === "valid" ? users.valid[n % users.valid.length] : users.invalid(n);
       try {
-        const [ok, ms] = await login(port, u.user, pass);
+        const [ok, ms] = await login(port, creds);
         loginMs.push(ms);
         if (ok === (mode === "valid")) logins++;
         else failures++;
@@ -276,12 +322,12 @@ async function benchTarget(
   name: string,
   cmd: string[],
   conf: string,
-  users: { user: string; pass: string }[],
+  users: LoginSet,
   args: Args,
 ): Promise<TargetResult> {
   const srv = await spawn(cmd, conf);
   try {
-    const probe = await Probe.open(srv.port, users[0].user, users[0].pass);
+    const probe = await Probe.open(srv.port, users.valid[0]);
     try {
       const idle: number[] = [];
       const idleEnd = performance.now() + 5000;
@@ -314,8 +360,8 @@ function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "-";
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args);
+/** bcrypt users: the config and their logins. */
+function passwordSetup(args: Args): { config: string; users: LoginSet } {
   const users = Array.from({ length: args.users }, (_, i) => ({
     user: `user${i}`,
     pass: `secret-${i}`,
@@ -327,9 +373,58 @@ async function main(): Promise<void> {
   console.error(
     `hashed ${users.length} passwords at cost ${args.cost} in ${fmt(performance.now() - t0)} ms`,
   );
+  return {
+    config: `authorization {\n  users: [\n${entries.join("\n")}\n  ]\n}\n`,
+    users: {
+      valid: users.map((u) => password(u.user, u.pass)),
+      invalid: (i) => password(users[i % users.length].user, `wrong-${i}`),
+    },
+  };
+}
+
+/** Operator mode: one account, `logins` distinct user JWTs (+1 for the probe). */
+async function jwtSetup(args: Args): Promise<{ config: string; users: LoginSet }> {
+  const operator = createOperator();
+  const account = createAccount();
+  const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, conn: -1, leaf: -1 };
+  const opJwt = await encodeOperator("OP", operator);
+  const accJwt = await encodeAccount("A", account, { limits }, { signer: operator });
+  const count = args.logins + 1;
+  const creds: Credentials[] = [];
+  const jwts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const u = createUser();
+    const jwt = await encodeUser(`u${i}`, u, account);
+    const seed = dec.decode(u.getSeed());
+    jwts.push(jwt);
+    creds.push((info) => ({ jwt, sig: signNonce(seed, String(info.nonce)) }));
+  }
+  const wrong = dec.decode(createUser().getSeed());
+  return {
+    config: [
+      `operator: "${opJwt}"`,
+      "resolver: MEMORY",
+      `resolver_preload: { ${account.getPublicKey()}: "${accJwt}" }`,
+    ].join("\n") + "\n",
+    users: {
+      // The probe keeps the first user; the storm logs in each of the others once.
+      valid: creds,
+      invalid: (i) => (info) => ({
+        jwt: jwts[i % jwts.length],
+        sig: signNonce(wrong, String(info.nonce)),
+      }),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(Deno.args);
+  if (args.jwt && args.logins === 0) args.logins = 500;
+  const setup = args.jwt ? await jwtSetup(args) : passwordSetup(args);
+  const users = setup.users;
   const dir = await Deno.makeTempDir({ prefix: "authbench" });
   const conf = `${dir}/auth.conf`;
-  await Deno.writeTextFile(conf, `authorization {\n  users: [\n${entries.join("\n")}\n  ]\n}\n`);
+  await Deno.writeTextFile(conf, setup.config);
   const main = new URL("../main.ts", import.meta.url).pathname;
   const targets: [string, string[]][] = [["ours", [Deno.execPath(), "run", "-A", main]]];
   if (haveNatsServer()) targets.push(["nats-server", ["nats-server"]]);
@@ -347,9 +442,12 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ args, results }, null, 2));
     return;
   }
+  const what = args.jwt
+    ? `user JWT logins (operator mode, ${args.logins} distinct users)`
+    : `bcrypt cost ${args.cost}, ${args.users} users`;
   console.log(
-    `\nbcrypt cost ${args.cost}, ${args.users} users, ${args.concurrency} concurrent logins, ` +
-      `${args.duration} s per storm, probe = PING/PONG on a logged-in connection\n`,
+    `\n${what}, ${args.concurrency} concurrent logins, ` +
+      `${args.duration} s cap per storm, probe = PING/PONG on a logged-in connection\n`,
   );
   const head = [
     "target",

@@ -22,6 +22,8 @@ import type { ConnectionKind, PeerInfo } from "../protocol/transport.ts";
 import { isBcrypt } from "./bcrypt.ts";
 import { type BcryptPool, sharedBcryptPool } from "./bcrypt_pool.ts";
 import { verifyNonceSignature } from "./nkeys.ts";
+import { authenticateJwt } from "./jwt/authenticate.ts";
+import type { JwtAccountStore } from "./jwt/store.ts";
 import type {
   AccountConfig,
   AuthConfig,
@@ -45,6 +47,8 @@ export const PLAINTEXT_PASSWORD_WARNING = "Plaintext passwords detected, use nke
 export interface AuthenticatorOptions {
   /** The bcrypt verifier (default: the shared Worker pool). */
   bcrypt?: BcryptPool;
+  /** Operator mode: the verified account JWTs (required when `trustedKeys` is set). */
+  jwtAccounts?: JwtAccountStore;
 }
 
 /** The authenticator returned by {@link createAuthenticator}: the optional members are set. */
@@ -115,7 +119,9 @@ export function createAuthenticator(
   const accounts = new Map<string, AccountConfig>();
   for (const a of config.accounts) accounts.set(a.name, a);
 
-  const globalRequired = nkeys.size > 0 || users.size > 0 || !!config.user || !!config.token;
+  const operatorMode = (config.trustedKeys?.length ?? 0) > 0;
+  const globalRequired = operatorMode || nkeys.size > 0 || users.size > 0 || !!config.user ||
+    !!config.token;
   const ws = config.websocket;
   const wsOverride = !!(ws && (ws.user || ws.token || ws.noAuthUser));
 
@@ -153,13 +159,13 @@ export function createAuthenticator(
 
   const auth: NatsAuthenticator = {
     get nonceRequired() {
-      return nkeys.size > 0;
+      return operatorMode || nkeys.size > 0;
     },
 
     authRequired(kind: ConnectionKind): boolean {
       if (kind === "WEBSOCKET") return globalRequired || wsOverride;
       // TCP INFO: a top-level no_auth_user turns auth_required off.
-      return globalRequired && !config.noAuthUser;
+      return globalRequired && (!config.noAuthUser || !!config.implicitNoAuthUser);
     },
 
     authEnforced(kind: ConnectionKind): boolean {
@@ -183,6 +189,7 @@ export function createAuthenticator(
       creds: ConnectCredentials,
       peer: PeerInfo,
       nonce: string | undefined,
+      debug?: (msg: string) => void,
     ): Identity | null | Promise<Identity | null> {
       const kind = peer.kind;
       if (!mustAuthenticate(kind)) return { account: GLOBAL_ACCOUNT };
@@ -201,6 +208,17 @@ export function createAuthenticator(
         username = config.user;
         password = config.password;
         token = config.token;
+      }
+
+      // 0. operator mode: a user JWT and nothing else
+      if (operatorMode) {
+        const store = options.jwtAccounts;
+        if (!store) return null;
+        return authenticateJwt(creds, peer, nonce, store).then((r) => {
+          if ("identity" in r) return r.identity;
+          debug?.(r.error);
+          return null;
+        });
       }
 
       // 1. nkey

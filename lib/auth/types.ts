@@ -114,6 +114,16 @@ export interface AuthConfig extends SimpleAuth {
    * STANDARD connections, `websocket.tls` for WEBSOCKET ones).
    */
   tlsMap?: { standard: boolean; websocket: boolean };
+  /**
+   * Operator mode: the trusted operator keys (`trusted_keys`, or the operators' subjects and
+   * signing keys). When set, every client must present a user JWT.
+   */
+  trustedKeys?: string[];
+  /**
+   * The `no_auth_user` was added by the server (the system account is the only configured
+   * account): INFO still announces auth_required, as the reference's does.
+   */
+  implicitNoAuthUser?: boolean;
 }
 
 /** Credentials from CONNECT. */
@@ -126,12 +136,38 @@ export interface ConnectCredentials {
   jwt?: string;
 }
 
+/** What a user JWT makes the connection enforce (operator mode). */
+export interface JwtIdentity {
+  /** The user's public key (`U…`). */
+  userKey: string;
+  /** The key that signed the user JWT (the account or one of its signing keys). */
+  issuer: string;
+  /** `iat` of the user JWT (revocations compare with it). */
+  issuedAt: number;
+  /** A bearer token (no nonce signature). */
+  bearer: boolean;
+  /** Milliseconds until the JWT expires or its connect-time window closes; 0 = never. */
+  expiresInMs: number;
+  /** Max subscriptions (user and account limits; -1 = none). */
+  maxSubs: number;
+  /** Max payload (user and account limits; -1 = none). */
+  maxPayload: number;
+  /** The user JWT's own limits (before the account's are applied; -1 = none). */
+  userLimits: { subs: number; payload: number };
+  /** The JWT's name. */
+  name?: string;
+  /** The JWT's tags. */
+  tags?: string[];
+}
+
 /** The result of a successful authentication. */
 export interface Identity {
   /** User name or nkey, for logs and monitoring. */
   user?: string;
   account: string;
   permissions?: Permissions;
+  /** Set for a user JWT login. */
+  jwt?: JwtIdentity;
 }
 
 /** The one auth interface the protocol talks to. */
@@ -142,11 +178,15 @@ export interface Authenticator {
   readonly nonceRequired: boolean;
   /** Auth timeout in ms for a connection of this kind. */
   timeoutMs(kind: ConnectionKind): number;
-  /** null means "Authorization Violation". May be async (bcrypt runs off the event loop). */
+  /**
+   * null means "Authorization Violation". May be async (bcrypt runs off the event loop).
+   * `debug` receives why a login failed, in the reference's debug texts (JWT logins).
+   */
   authenticate(
     creds: ConnectCredentials,
     peer: PeerInfo,
     nonce: string | undefined,
+    debug?: (msg: string) => void,
   ): Identity | null | Promise<Identity | null>;
   /**
    * Whether a connection of this kind must authenticate (start the auth timer, expect CONNECT

@@ -66,6 +66,7 @@ function finish(ctx: BuildContext, configFile: string | undefined): void {
   if (!ctx.meta.monitorHostExplicit) o.monitor.host = o.host;
   if (o.websocket.host === "") o.websocket.host = "0.0.0.0";
   leafnodes.finishLeafnodes(ctx);
+  operator.finishOperator(ctx);
   authorization.tidyAuthorization(ctx);
 }
 

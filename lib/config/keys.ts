@@ -234,7 +234,7 @@ export const TOP_LEVEL = block("", {
   lame_duck_grace_period: at("top", supported(no("LameDuckGracePeriod"))),
   operator: at(
     "operator",
-    refused(
+    supported(
       no("TrustedOperators"),
       "operators",
       "roots",
@@ -245,7 +245,7 @@ export const TOP_LEVEL = block("", {
   ),
   resolver: at(
     "operator",
-    refused(
+    supported(
       partly(
         "`config reload does not support moving to or from an account resolver`; otherwise reloads",
         "AccountResolver",
@@ -257,7 +257,7 @@ export const TOP_LEVEL = block("", {
   resolver_tls: at("operator", refused(yes("AccountResolverTLSConfig"))),
   resolver_preload: at(
     "operator",
-    refused(
+    supported(
       partly(
         "an unexported field: reload neither applies nor refuses a change",
         "resolverPreloads",
@@ -284,7 +284,7 @@ export const TOP_LEVEL = block("", {
   ),
   system_account: at(
     "operator",
-    refused(partly("only the default `$SYS` → unset reloads", "SystemAccount"), "system"),
+    supported(partly("only the default `$SYS` → unset reloads", "SystemAccount"), "system"),
   ),
   no_system_account: at(
     "operator",
@@ -296,7 +296,7 @@ export const TOP_LEVEL = block("", {
     ),
   ),
   no_header_support: at("top", supported(no("NoHeaderSupport"))),
-  trusted: at("operator", refused(no("TrustedKeys"), "trusted_keys")),
+  trusted: at("operator", supported(no("TrustedKeys"), "trusted_keys")),
   connect_error_reports: at("top", ignored(yes("ConnectErrorReports"), DESCRIPTIVE)),
   reconnect_error_reports: at("top", ignored(yes("ReconnectErrorReports"), DESCRIPTIVE)),
   websocket: at(
@@ -473,6 +473,9 @@ export const WEBSOCKET = block("websocket", {
   compress: supported(WS, "compression"),
   authorization: supported(WS, "authentication"),
   jwt_cookie: supported(WS),
+  user_cookie: extension(WS, "later nats-server releases: user name from this cookie"),
+  pass_cookie: extension(WS, "later nats-server releases: password from this cookie"),
+  token_cookie: extension(WS, "later nats-server releases: token from this cookie"),
   no_auth_user: supported(WS),
   trusted_proxies: extension(WS, "honour X-Forwarded-For from these CIDRs"),
   engine: extension(WS, "pick the WebSocket engine (auto, native, codec)"),
@@ -589,6 +592,19 @@ export const LEAFNODE_PROXY = block("leafnodes remotes proxy", {
   connect_timeout: extension(REMOTE, "time allowed for the CONNECT answer (default 5s)"),
 });
 
+const RESOLVER = yes("AccountResolver");
+
+/** `resolver { ... }` as a map (the directory resolvers). */
+export const RESOLVER_DIR = block("resolver", {
+  dir: supported(RESOLVER),
+  type: supported(RESOLVER),
+  allow_delete: supported(RESOLVER),
+  limit: supported(RESOLVER),
+  ttl: supported(RESOLVER),
+  interval: supported(RESOLVER),
+  timeout: supported(RESOLVER),
+});
+
 /** Every nested block of the table, by path (for tests and the README key table). */
 export const NESTED_BLOCKS: readonly BlockSpec[] = [
   AUTHORIZATION,
@@ -609,6 +625,7 @@ export const NESTED_BLOCKS: readonly BlockSpec[] = [
   CLUSTER,
   LEAFNODE_REMOTE,
   LEAFNODE_PROXY,
+  RESOLVER_DIR,
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -700,19 +717,6 @@ export const MQTT = block("mqtt", {
   consumer_inactive_threshold: inRefused(MQTT_RELOADS, "consumer_auto_cleanup"),
 });
 
-const RESOLVER = yes("AccountResolver");
-
-/** `resolver { ... }` as a map (the directory resolvers). */
-export const RESOLVER_DIR = block("resolver", {
-  dir: inRefused(RESOLVER),
-  type: inRefused(RESOLVER),
-  allow_delete: inRefused(RESOLVER),
-  limit: inRefused(RESOLVER),
-  ttl: inRefused(RESOLVER),
-  interval: inRefused(RESOLVER),
-  timeout: inRefused(RESOLVER),
-});
-
 /** `ocsp { ... }` as a map. */
 export const OCSP = block("ocsp", {
   mode: inRefused(yes("OCSPConfig")),
@@ -749,7 +753,6 @@ export const REFUSED_BLOCKS: readonly { spec: BlockSpec; refusedAt: string }[] =
   { spec: JETSTREAM, refusedAt: "jetstream" },
   { spec: JETSTREAM_LIMITS, refusedAt: "jetstream" },
   { spec: MQTT, refusedAt: "mqtt" },
-  { spec: RESOLVER_DIR, refusedAt: "resolver" },
   { spec: OCSP, refusedAt: "ocsp" },
   { spec: ACCOUNT_JETSTREAM, refusedAt: "accounts <name> jetstream" },
   { spec: ACCOUNT_LIMITS, refusedAt: "accounts <name> limits" },

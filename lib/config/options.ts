@@ -49,6 +49,12 @@ export interface WebSocketOptions {
   handshakeTimeoutMs: number;
   /** Cookie whose value is the client JWT. */
   jwtCookie?: string;
+  /** `user_cookie` (beyond 2.9.10): the user name when CONNECT has none. */
+  userCookie?: string;
+  /** `pass_cookie` (beyond 2.9.10): the password when CONNECT has none. */
+  passCookie?: string;
+  /** `token_cookie` (beyond 2.9.10): the token when CONNECT has none. */
+  tokenCookie?: string;
   /** Beyond the reference: CIDRs whose X-Forwarded-For is honoured. */
   trustedProxies: string[];
   /** Engine override: "auto" picks native unless a feature needs the own codec. */
@@ -151,6 +157,42 @@ export interface MonitorOptions {
   basePath: string;
 }
 
+/** `resolver`: where account JWTs come from in operator mode. */
+export type ResolverOptions =
+  | { type: "memory" }
+  | { type: "url"; url: string }
+  | {
+    type: "full" | "cache";
+    /** `dir`: where account JWTs are stored. */
+    dir: string;
+    /** `allow_delete` (full). */
+    allowDelete: boolean;
+    /** `interval` (full): how often to sync with other servers; 0 = default. */
+    intervalMs: number;
+    /** `limit`: max accounts stored (0 = default). */
+    limit: number;
+    /** `ttl` (cache). */
+    ttlMs: number;
+    /** `timeout`: fetch timeout. */
+    timeoutMs: number;
+  };
+
+/** Operator mode: `operator`, `trusted_keys`, `system_account`, `resolver`, `resolver_preload`. */
+export interface OperatorOptions {
+  /** The operator JWTs (inline or read from the named files), undecoded. */
+  operatorJwts: string[];
+  /** `trusted` / `trusted_keys`. */
+  trustedKeys: string[];
+  /** `system_account` (alias `system`). */
+  systemAccount?: string;
+  /** `resolver` (from the operator's account server URL when only that is given). */
+  resolver?: ResolverOptions;
+  /** `resolver_preload`: account public key → account JWT. */
+  resolverPreload: Record<string, string>;
+  /** Where each operator JWT came from (for error positions). */
+  sources?: string[];
+}
+
 /** The complete server options. Durations are in milliseconds, sizes in bytes. */
 export interface ServerOptions {
   /** Config file this came from, if any. */
@@ -213,6 +255,8 @@ export interface ServerOptions {
   leafnodes: LeafNodeOptions;
   /** `http`/`http_port` monitoring. */
   monitor: MonitorOptions;
+  /** Operator mode and the system account. */
+  operator: OperatorOptions;
   /** `lame_duck_duration`. */
   lameDuckDurationMs: number;
   /** `lame_duck_grace_period`. */
@@ -258,6 +302,7 @@ export function defaultOptions(): ServerOptions {
       reconnectDelayMs: 1000,
     },
     monitor: { host: "0.0.0.0", port: 0, basePath: "" },
+    operator: { operatorJwts: [], trustedKeys: [], resolverPreload: {} },
     lameDuckDurationMs: 2 * 60 * 1000,
     lameDuckGracePeriodMs: 10_000,
   };

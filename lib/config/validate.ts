@@ -5,6 +5,7 @@
 import { formatGoDuration, goQuote } from "./gofmt.ts";
 import type { ServerOptions } from "./options.ts";
 import { validateRemotes } from "./blocks/leafnode_remotes.ts";
+import { peekClaims } from "./blocks/operator.ts";
 
 const msToNs = (ms: number) => BigInt(Math.round(ms * 1e6));
 
@@ -52,6 +53,8 @@ export function validateOptions(opts: ServerOptions): string[] {
     );
   }
 
+  out.push(...validateTrustedOperators(opts));
+
   // validateLeafNode: accounts named by leafnode authorization must exist.
   const accNames = new Set<string>(["$G", "", "$SYS"]);
   for (const a of opts.auth.accounts) accNames.add(a.name);
@@ -98,8 +101,7 @@ export function validateOptions(opts: ServerOptions): string[] {
         out.push("websocket authentication token not compatible with presence of users/nkeys");
       }
     }
-    if (ws.jwtCookie) {
-      // Operators / trusted keys are not supported, so a JWT cookie can never be used.
+    if (ws.jwtCookie && !opts.auth.trustedKeys?.length) {
       out.push(
         `trusted operators or trusted keys configuration is required for JWT authentication via cookie "${ws.jwtCookie}"`,
       );
@@ -108,8 +110,41 @@ export function validateOptions(opts: ServerOptions): string[] {
   return out;
 }
 
+/** validateTrustedOperators (the checks config can make; signatures are the server's). */
+function validateTrustedOperators(opts: ServerOptions): string[] {
+  const op = opts.operator;
+  if (op.operatorJwts.length === 0) return [];
+  if (!op.resolver) return ["operators require an account resolver to be configured"];
+  if (opts.auth.accounts.length > 0) {
+    return ["operators do not allow Accounts to be configured directly"];
+  }
+  if (opts.auth.users.length > 0) {
+    return ["operators do not allow users to be configured directly"];
+  }
+  if (op.trustedKeys.length > 0) {
+    return ["conflicting options for 'TrustedKeys' and 'TrustedOperators'"];
+  }
+  const systems = op.operatorJwts.map((j) => {
+    const sys = (peekClaims(j).nats as { system_account?: unknown } | undefined)?.system_account;
+    return typeof sys === "string" ? sys : "";
+  });
+  if (op.systemAccount) {
+    if (systems.some((s) => s !== "") && !systems.includes(op.systemAccount)) {
+      return ["system_account in config and operator JWT must be identical"];
+    }
+  } else if (systems[0] === "" && (op.resolver.type === "full" || op.resolver.type === "cache")) {
+    return [
+      "using nats based account resolver - the system account needs to be specified in configuration or the operator jwt",
+    ];
+  }
+  return [];
+}
+
 function noAuthUserError(opts: ServerOptions, name: string | undefined): string | undefined {
   if (!name) return undefined;
+  if (opts.operator.operatorJwts.length > 0) {
+    return "no_auth_user not compatible with Trusted Operator";
+  }
   const users = opts.auth.users.filter((u) => u.user !== undefined);
   if (users.length === 0) {
     return `no_auth_user: "${name}" present, but users are not defined`;

@@ -11,6 +11,8 @@
 import { cpuUsage } from "node:process";
 import { nowMs, rfc3339, sortedMap, uptime } from "./gofmt.ts";
 import type { MonitorSource } from "./source.ts";
+import type { ServerOptions } from "../config/options.ts";
+import { peekClaims } from "../config/blocks/operator.ts";
 
 const msToNs = (ms: number) => Math.round(ms * 1_000_000);
 const secs = (ms: number) => ms / 1000;
@@ -160,5 +162,46 @@ export function varz(
     http_req_stats: sortedMap(httpReqStats),
     config_load_time: rfc3339((src.configLoadedAt ?? src.startedAt).getTime()),
     tags: o.tags?.length ? o.tags : undefined,
+    ...operatorVarz(o),
   };
+}
+
+/** Operator mode: the operator JWTs, their claims and the system account (omitempty). */
+function operatorVarz(o: ServerOptions): Record<string, unknown> {
+  const op = o.operator;
+  const out: Record<string, unknown> = {};
+  if (op.operatorJwts.length) {
+    out.trusted_operators_jwt = [...op.operatorJwts];
+    out.trusted_operators_claim = op.operatorJwts.map((j) => goOrder(peekClaims(j)));
+  }
+  if (op.systemAccount) out.system_account = op.systemAccount;
+  return out;
+}
+
+const CLAIM_ORDER = ["aud", "exp", "jti", "iat", "iss", "name", "nbf", "sub", "nats"];
+const OPERATOR_ORDER = [
+  "signing_keys",
+  "account_server_url",
+  "operator_service_urls",
+  "system_account",
+  "assert_server_version",
+  "strict_signing_key_usage",
+  "tags",
+  "type",
+  "version",
+];
+
+function pick(o: Record<string, unknown>, order: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of order) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** Operator claims in the field order Go marshals `jwt.OperatorClaims`. */
+function goOrder(c: Record<string, unknown>): Record<string, unknown> {
+  const out = pick(c, CLAIM_ORDER);
+  if (c.nats && typeof c.nats === "object") {
+    out.nats = pick(c.nats as Record<string, unknown>, OPERATOR_ORDER);
+  }
+  return out;
 }

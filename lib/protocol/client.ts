@@ -90,6 +90,8 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
   private creds?: ConnectCredentials;
   /** The message value reused for every publish of this connection (delivery is synchronous). */
   private readonly msg: Message;
+  /** A user JWT's subscription limit (user and account; -1 = none). */
+  private jwtMaxSubs = -1;
 
   constructor(ctx: ServerContext, transport: Transport, cid: number, nonce?: string) {
     super(ctx, transport, cid, CLIENT_OPS);
@@ -173,9 +175,18 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       auth_token: opts.auth_token,
       nkey: opts.nkey,
       sig: opts.sig,
-      jwt: opts.jwt ?? this.transport.peer.ws?.cookieJwt,
+      jwt: opts.jwt || this.transport.peer.ws?.cookieJwt,
+      ...cookieCredentials(opts, this.transport.peer.ws?.cookies),
     };
-    const result = this.ctx.authenticator.authenticate(creds, this.transport.peer, this.nonce);
+    const debug = this.ctx.log.debugEnabled
+      ? (msg: string) => this.ctx.log.debug(`${this} - ${msg}`)
+      : undefined;
+    const result = this.ctx.authenticator.authenticate(
+      creds,
+      this.transport.peer,
+      this.nonce,
+      debug,
+    );
     if (result instanceof Promise) {
       this.pause();
       result.then((id) => this.afterAuth(id, opts), () => this.afterAuth(null, opts)).finally(
@@ -241,7 +252,10 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return;
     }
     const max = this.ctx.options.maxSubscriptions;
-    if (max > 0 && this.subs.size >= max) {
+    if (
+      (max > 0 && this.subs.size >= max) ||
+      (this.jwtMaxSubs >= 0 && this.subs.size >= this.jwtMaxSubs)
+    ) {
       this.sendErr(Err.maxSubscriptions);
       return;
     }
@@ -368,6 +382,9 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return this.close(Closed.authViolation);
     }
     this.bind(id);
+    if (id.jwt) this.applyLimits(id.jwt.maxSubs, id.jwt.maxPayload);
+    this.ctx.clientAuthenticated?.(this);
+    if (this.closed) return;
     if (opts.protocol < 0 || opts.protocol > 1) {
       this.sendErr(Err.badProtocol);
       return this.close(Closed.badClientProtocol);
@@ -377,6 +394,19 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
       return this.close(Closed.noRespondersNeedsHeaders);
     }
     if (opts.verbose) this.sendOK();
+  }
+
+  /**
+   * A user JWT's subscription and payload limits (applyAccountLimits), at login and again when
+   * the account's JWT changes. At or over the subscription limit: the -ERR, then closed.
+   */
+  applyLimits(maxSubs: number, maxPayload: number): void {
+    this.jwtMaxSubs = maxSubs;
+    this.capPayload(maxPayload);
+    if (this.jwtMaxSubs >= 0 && this.subs.size >= this.jwtMaxSubs) {
+      this.sendErr(Err.maxSubscriptions);
+      setTimeout(() => this.close(Closed.maxSubscriptions), 20);
+    }
   }
 
   // ---- config reload ----------------------------------------------------------------------------
@@ -475,4 +505,17 @@ function clientTag(o: ConnectOptions): string {
   if (o.lang) parts.push(o.lang);
   if (o.name) parts.push(o.name);
   return parts.join(":");
+}
+
+/** user/pass/token from the WebSocket upgrade's cookies where CONNECT has none. */
+function cookieCredentials(
+  opts: ConnectOptions,
+  cookies: { user?: string; pass?: string; token?: string } | undefined,
+): Pick<ConnectCredentials, "user" | "pass" | "auth_token"> {
+  if (!cookies) return {};
+  const out: Pick<ConnectCredentials, "user" | "pass" | "auth_token"> = {};
+  if (!opts.user && cookies.user !== undefined) out.user = cookies.user;
+  if (!opts.pass && cookies.pass !== undefined) out.pass = cookies.pass;
+  if (!opts.auth_token && cookies.token !== undefined) out.auth_token = cookies.token;
+  return out;
 }

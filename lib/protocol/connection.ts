@@ -41,6 +41,8 @@ class LiveLimits implements ParserLimits {
   headers = false;
   pedantic = false;
   awaitingConnect = false;
+  /** A per-connection payload cap below the server's (a user JWT's limit); -1 = none. */
+  payloadCap = -1;
   constructor(
     private readonly ctx: ServerContext,
     private readonly controlLines: boolean,
@@ -49,7 +51,8 @@ class LiveLimits implements ParserLimits {
     return this.controlLines ? this.ctx.options.maxControlLine : Number.MAX_SAFE_INTEGER;
   }
   get maxPayload(): number {
-    return this.ctx.options.maxPayload;
+    const max = this.ctx.options.maxPayload;
+    return this.payloadCap >= 0 && this.payloadCap < max ? this.payloadCap : max;
   }
 }
 
@@ -76,6 +79,7 @@ export abstract class Connection implements OpHandler, Origin {
   rttNs = 0;
   protected readonly ctx: ServerContext;
   protected readonly parser: Parser<OpHandler>;
+  private readonly limits: LiveLimits;
   protected readonly out: Outbound;
   /** -V: trace protocol ops (checked before building any trace text). */
   protected tracing: boolean;
@@ -97,6 +101,11 @@ export abstract class Connection implements OpHandler, Origin {
   /** Set when a message or subscription op arrived since the last read (cheaper than a clock). */
   protected msgActivity = false;
   private lastPingIn = 0;
+  /** Caps the payload size below the server's `max_payload` (-1 = no cap). */
+  protected capPayload(max: number): void {
+    this.limits.payloadCap = max;
+  }
+
   /** Input held back while the parser is paused (auth in progress). */
   private held: Uint8Array | null = null;
 
@@ -111,11 +120,8 @@ export abstract class Connection implements OpHandler, Origin {
     this.transport = transport;
     this.account = ctx.account("$G");
     this.tracing = ctx.log.traceEnabled;
-    this.parser = new Parser<OpHandler>(
-      this,
-      new LiveLimits(ctx, table.limitsControlLine !== false),
-      table as unknown as OpTable<OpHandler>,
-    );
+    this.limits = new LiveLimits(ctx, table.limitsControlLine !== false);
+    this.parser = new Parser<OpHandler>(this, this.limits, table as unknown as OpTable<OpHandler>);
     this.out = new Outbound({
       write: (data) => transport.write(data),
       onWriteError: () => this.close(Closed.writeError, false),

@@ -3,11 +3,23 @@
  * bookkeeping and logging. The server implements it; the protocol never imports the server.
  */
 import type { PermissionChecker } from "../auth/permissions.ts";
-import type { Authenticator, Permissions } from "../auth/types.ts";
+import type { Authenticator, Identity, Permissions } from "../auth/types.ts";
 import type { ServerOptions } from "../config/options.ts";
 import type { Account } from "../accounts/account.ts";
 
 export type { Account, PermissionChecker };
+
+/** A connection as the server's post-authentication checks see it. */
+export interface AuthenticatedClient {
+  readonly cid: number;
+  readonly identity?: Identity;
+  readonly account: Account;
+  readonly isClosed: boolean;
+  sendErr(text: string): void;
+  close(reason: string, flush?: boolean): void;
+  /** Applies subscription and payload limits (-1 = none). */
+  applyLimits(maxSubs: number, maxPayload: number): void;
+}
 
 /** Log sink with the reference's levels. */
 export interface Logger {
@@ -53,4 +65,9 @@ export interface ServerContext {
   permissionChecker(perms: Permissions): PermissionChecker;
   /** Called once when a connection is closed (its reason set, its subscriptions still held). */
   removeClient(cid: number): void;
+  /**
+   * Called after a connection was bound to its identity (account limits, JWT expiry and
+   * revocation tracking live in the server). The connection may be closed by it.
+   */
+  clientAuthenticated?(client: AuthenticatedClient): void;
 }

@@ -18,6 +18,10 @@ export const Err = {
   badProtocol: "invalid client protocol",
   noRespondersNeedsHeaders: "no responders requires headers support",
   tlsRequired: "Secure Connection - TLS Required",
+  userAuthExpired: "User Authentication Expired",
+  accountAuthExpired: "Account Authentication Expired",
+  userRevoked: "User Authentication Revoked",
+  maxAccountConnections: "maximum account active connections exceeded",
 } as const;
 
 /** `ClosedState.String()` values of the reference. */
@@ -39,6 +43,10 @@ export const Closed = {
   serverShutdown: "Server Shutdown",
   noRespondersNeedsHeaders: "No Responders Requires Headers",
   tlsHandshakeError: "TLS Handshake Failure",
+  authExpired: "Authentication Expired",
+  revoked: "Credentials Revoked",
+  maxAccountConnections: "Maximum Account Connections Exceeded",
+  maxSubscriptions: "Maximum Subscriptions Exceeded",
 } as const;
 
 /** Encodes `-ERR '<text>'\r\n`. */

@@ -30,6 +30,8 @@ export interface WebSocketPeer {
   headers: Headers;
   /** Value of the configured `jwt_cookie`, when present in the request. */
   cookieJwt?: string;
+  /** Values of the configured user/pass/token cookies, when present in the request. */
+  cookies?: { user?: string; pass?: string; token?: string };
   /** Client IP from X-Forwarded-For, only when the proxy is trusted. */
   forwardedFor?: string;
   /** True when the request came from a browser (User-Agent starts with "Mozilla/"). */

@@ -12,6 +12,7 @@ import type { ServerOptions } from "../config/options.ts";
 import { ClientConnection } from "../protocol/client.ts";
 import type {
   Account,
+  AuthenticatedClient,
   Logger,
   PermissionChecker,
   ServerContext,
@@ -20,12 +21,21 @@ import type {
 import { Closed, Err } from "../protocol/errors.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "../accounts/registry.ts";
+import { JwtAccountDefinitions } from "../accounts/jwt_accounts.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
 import { type NetListener, StartTlsTransport, type TlsAcceptor } from "../transport/tls_server.ts";
 import type net from "node:net";
 import { readWsTls, type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
+import {
+  createOperatorState,
+  JwtConnections,
+  operatorErrors,
+  type OperatorState,
+  storePreloads,
+} from "./operator.ts";
+import { systemAccountError, systemOnlyAuth, SystemServices } from "./system.ts";
 import { loadedMaterial, reloadOptions, type ReloadSource, type ReloadTarget } from "./reload.ts";
 import type { LoadedMaterial } from "./reload_diff.ts";
 import { type LameDuckTarget, runLameDuck } from "./lame_duck.ts";
@@ -62,6 +72,8 @@ export interface ServerState extends DerivedFrom {
   readonly authenticator: Authenticator;
   /** Accounts with their import/export links (built from `options.auth.accounts`). */
   readonly accounts: AccountRegistry;
+  /** Operator mode: account JWTs and their resolver. */
+  readonly operator?: OperatorState;
 }
 
 /**
@@ -70,11 +82,18 @@ export interface ServerState extends DerivedFrom {
  * ones added, through its run-time API. The authenticator is always rebuilt.
  */
 export function deriveServerState(options: ServerOptions, previous?: ServerState): ServerState {
-  const authenticator = createAuthenticator(options.auth);
+  // Kept across swaps while the operator config is unchanged: pushed account JWTs live in it.
+  const sameOperator = previous?.operator !== undefined &&
+    JSON.stringify(previous.options.operator) === JSON.stringify(options.operator) &&
+    JSON.stringify(previous.options.auth.trustedKeys) === JSON.stringify(options.auth.trustedKeys);
+  const operator = sameOperator ? previous.operator : createOperatorState(options);
+  const authenticator = createAuthenticator(systemOnlyAuth(options), {
+    jwtAccounts: operator?.store,
+  });
   if (!previous) {
     const accounts = new AccountRegistry(options.auth.accounts);
     accounts.get("$G");
-    return { options, authenticator, accounts };
+    return { options, authenticator, accounts, operator };
   }
   const accounts = previous.accounts;
   const was = new Map(previous.options.auth.accounts.map((a) => [a.name, JSON.stringify(a)]));
@@ -83,7 +102,7 @@ export function deriveServerState(options: ServerOptions, previous?: ServerState
   for (const def of options.auth.accounts) {
     if (was.get(def.name) !== JSON.stringify(def)) accounts.define(def);
   }
-  return { options, authenticator, accounts };
+  return { options, authenticator, accounts, operator };
 }
 
 /** A running NATS server. */
@@ -112,6 +131,10 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   /** Client-port TLS acceptors replaced by a reload, closed at shutdown. */
   private readonly retiredAcceptors: TlsAcceptor[] = [];
   private readonly listenClients: boolean;
+  /** Operator mode: JWT users per account (limits, expiry, live revocations). */
+  private readonly jwtConnections?: JwtConnections;
+  /** The system account's services, when a system account is configured. */
+  system?: SystemServices;
   private nextCid = 1;
   private tcp?: TcpListener;
   /** With a `tls {}` block: the client port on node:net, upgraded after INFO. */
@@ -173,6 +196,11 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       nextCid: () => this.nextCid++,
     });
     if (monitoringEnabled(options)) this.closedConnections = new ClosedConnections();
+    const operator = this.store.current.operator;
+    if (operator) {
+      this.jwtConnections = new JwtConnections(operator.store);
+      new JwtAccountDefinitions(operator.store, this.accounts, (e) => this.log.error(e));
+    }
     this.done = new Promise((r) => this.resolveDone = r);
   }
 
@@ -197,6 +225,14 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     // Imports the config layer could not rule out (cycles, bad subject mappings) refuse to
     // start, as in the reference.
     if (this.accounts.errors.length) throw new Error(this.accounts.errors.join("\n"));
+    const sysError = systemAccountError(o);
+    if (sysError) throw new Error(sysError);
+    const opErrors = operatorErrors(o, VERSION);
+    if (opErrors.length) throw new Error(opErrors[0]);
+    // As the reference: a URL resolver must answer its base URL before the server starts.
+    const operator = this.store.current.operator;
+    if (operator?.resolver.kind === "url") await operator.resolver.fetch("");
+    if (operator) await storePreloads(o, operator);
     this.log.info(`Starting nats-server`);
     this.log.info(`  Version:  ${VERSION}`);
     this.log.info(`  Git:      [not set]`);
@@ -261,10 +297,33 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       throw err;
     }
     if (this.ws) this.ports.websocket = this.ws.listener.port;
+    this.startSystemAccount();
     this.loaded.wsTlsSwappable = this.ws?.listener.replaceTls !== undefined;
     this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
     this.writeProcessFiles();
     this.log.info("Server is ready");
+  }
+
+  /** When the server started (epoch ms). */
+  get serverStartedMs(): number {
+    return this.startedAt.getTime();
+  }
+
+  /** The system account (config `system_account` or the operator's) and its services. */
+  private startSystemAccount(): void {
+    const name = this.options.operator.systemAccount;
+    if (!name) return;
+    const op = this.store.current.operator;
+    const operator = op
+      ? {
+        store: op.store,
+        resolver: op.resolver,
+        operatorKeys: new Set(this.options.auth.trustedKeys),
+        onDeleted: (a: string) => this.jwtConnections?.expireAccount(a),
+      }
+      : undefined;
+    this.system = new SystemServices(this, name, operator);
+    this.system.start();
   }
 
   /** `pid_file` and `ports_file_dir`, written before "Server is ready" as the reference does. */
@@ -484,6 +543,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     this.tcp?.close();
     const monitorClosed = this.monitor?.close();
     clearInterval(this.sweepTimer);
+    this.jwtConnections?.close();
     this.authenticator.close?.();
     this.accounts.close();
     for (const c of [...this.clients_.values()]) c.close(Closed.serverShutdown, false);
@@ -535,7 +595,14 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     const client = this.clients_.get(cid);
     if (!client) return;
     this.clients_.delete(cid);
+    this.jwtConnections?.removed(client);
+    this.system?.disconnected(client);
     this.closedConnections?.add(client);
+  }
+
+  clientAuthenticated(client: AuthenticatedClient): void {
+    this.jwtConnections?.admit(client);
+    if (!client.isClosed) this.system?.connected(client as ClientConnection);
   }
 
   // ---- connections ----------------------------------------------------------------------------

@@ -139,6 +139,9 @@ export async function buildWsListenerOptions(
   };
   if (tls) options.tls = tls;
   if (ws.jwtCookie) options.jwtCookie = ws.jwtCookie;
+  if (ws.userCookie || ws.passCookie || ws.tokenCookie) {
+    options.authCookies = { user: ws.userCookie, pass: ws.passCookie, token: ws.tokenCookie };
+  }
   if (maxDecompressedBytes !== undefined) options.maxDecompressedBytes = maxDecompressedBytes;
   return { options, warnings };
 }

@@ -5,6 +5,7 @@
  */
 import { equal } from "node:assert/strict";
 import type { ServerOptions } from "../../lib/config/mod.ts";
+import { JWT_CASES } from "./jwt_cases.ts";
 
 export type RefMode =
   /** `-t` agrees on accept/reject and prints each of our lines (our hint stripped). */
@@ -1223,7 +1224,7 @@ export const CASES: Case[] = [
       "jetstream: enabled",
       "mqtt { port: 1883 }",
       "mappings { foo: bar }",
-      "system_account: SYS",
+      "resolver_pinned_accounts: []",
     ),
     errors: [
       "case.conf:1:19: cluster listen: not supported yet (routes are not implemented; " +
@@ -1232,7 +1233,7 @@ export const CASES: Case[] = [
       "case.conf:3:1: jetstream: not supported yet",
       "case.conf:4:1: mqtt: not supported yet",
       "case.conf:5:1: mappings: not supported yet",
-      "case.conf:6:1: system_account: not supported yet",
+      "case.conf:6:1: resolver_pinned_accounts: not supported yet",
     ],
     ref: "refuse",
   },
@@ -1310,4 +1311,5 @@ export const CASES: Case[] = [
       "}",
     ),
   },
+  ...JWT_CASES,
 ];

@@ -65,6 +65,7 @@ const NESTED: [K.BlockSpec, (entry: string) => string][] = [
   [K.CLUSTER, (s) => `cluster { ${s} }`],
   [K.LEAFNODE_REMOTE, (s) => `leafnodes { remotes: [ { ${s} } ] }`],
   [K.LEAFNODE_PROXY, (s) => `leafnodes { remotes: [ { url: "ws://h:1", proxy { ${s} } } ] }`],
+  [K.RESOLVER_DIR, (s) => `resolver { ${s} }`],
 ];
 
 interface Outcome {

@@ -207,6 +207,8 @@ export async function runChromiumPage(
   chromium: string,
   query: Record<string, string>,
   timeoutMs = 30_000,
+  /** `Set-Cookie` values sent with the page (cookies apply to every port of 127.0.0.1). */
+  setCookies: string[] = [],
 ): Promise<PageReport> {
   const bundle = await clientBundle();
   const page = await Deno.readTextFile(`${FIXTURES}page.html`);
@@ -216,7 +218,11 @@ export async function runChromiumPage(
   try {
     web = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
       const path = new URL(req.url).pathname;
-      if (path === "/") return new Response(page, { headers: { "content-type": "text/html" } });
+      if (path === "/") {
+        const headers = new Headers({ "content-type": "text/html" });
+        for (const c of setCookies) headers.append("set-cookie", c);
+        return new Response(page, { headers });
+      }
       if (path === "/client.js") {
         return new Response(bundle, { headers: { "content-type": "text/javascript" } });
       }

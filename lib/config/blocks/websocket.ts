@@ -77,6 +77,16 @@ function websocket(ctx: BuildContext, n: ConfigNode, block: string): void {
         if (s !== undefined) ws.jwtCookie = s;
         break;
       }
+      case "user_cookie":
+      case "pass_cookie":
+      case "token_cookie": {
+        const s = ctx.str(v);
+        if (s === undefined) break;
+        if (key === "user_cookie") ws.userCookie = s;
+        else if (key === "pass_cookie") ws.passCookie = s;
+        else ws.tokenCookie = s;
+        break;
+      }
       case "no_auth_user": {
         const s = ctx.str(v);
         if (s !== undefined) d.wsAuth = { ...d.wsAuth, noAuthUser: s };

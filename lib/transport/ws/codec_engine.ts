@@ -496,6 +496,7 @@ class CodecEngine implements WsListener {
     allowedOrigins: WsListenerOptions["allowedOrigins"];
     compression: boolean;
     jwtCookie?: string;
+    authCookies?: WsListenerOptions["authCookies"];
     trustedProxies: WsListenerOptions["trustedProxies"];
   };
   #tcp?: TcpListener;
@@ -512,6 +513,7 @@ class CodecEngine implements WsListener {
       allowedOrigins: opts.allowedOrigins,
       compression: opts.compression,
       jwtCookie: opts.jwtCookie,
+      authCookies: opts.authCookies,
       trustedProxies: opts.trustedProxies,
     };
   }

@@ -3,6 +3,7 @@
  * `Deno.upgradeWebSocket`) and the own RFC 6455 codec over raw sockets. The server picks one
  * and never sees the difference.
  */
+import type { AuthCookieNames } from "./handshake.ts";
 import type { ByteSink, Transport } from "../../protocol/transport.ts";
 import type { AllowedOrigins } from "./origin.ts";
 import type { Cidr } from "./cidr.ts";
@@ -29,6 +30,8 @@ export interface WsListenerOptions {
   /** 0 = none (as the reference when unset). */
   handshakeTimeoutMs: number;
   jwtCookie?: string;
+  /** `user_cookie` / `pass_cookie` / `token_cookie`. */
+  authCookies?: AuthCookieNames;
   trustedProxies: readonly Cidr[];
   /**
    * Own codec engine: bound on one inflated (permessage-deflate) message, the guard against

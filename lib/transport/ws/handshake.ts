@@ -88,11 +88,23 @@ export interface UpgradeCheckOptions {
   isTls: boolean;
   /** `websocket.jwt_cookie`. */
   jwtCookie?: string;
+  /** `websocket.user_cookie` / `pass_cookie` / `token_cookie` (beyond 2.9.10). */
+  authCookies?: AuthCookieNames;
   /** From `parseTrustedProxies(opts.trustedProxies)`. Empty = X-Forwarded-For never honoured. */
   trustedProxies: readonly Cidr[];
   /** Socket peer IP (never X-Forwarded-For). */
   remoteIp: string;
 }
+
+/** Cookie names carrying a user name, password or token (`user_cookie`, ...). */
+export interface AuthCookieNames {
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+/** Their values in an upgrade request. */
+export type AuthCookieValues = AuthCookieNames;
 
 /** Failed upgrade: answer `status` with `body` and `headers`, log `reason`. */
 export interface UpgradeRejected {
@@ -124,6 +136,8 @@ export interface UpgradeAccepted {
   noCompressFragmentation: boolean;
   /** Value of the `jwt_cookie` cookie (client/mqtt only). */
   cookieJwt?: string;
+  /** Values of the user/pass/token cookies (client/mqtt only). */
+  cookies?: AuthCookieValues;
   /** X-Forwarded-For IP, only from a trusted proxy (the reference uses it for logging only). */
   forwardedFor?: string;
   /**
@@ -347,6 +361,16 @@ export function checkUpgradeRequest(req: UpgradeRequest, opts: UpgradeCheckOptio
       const v = getCookie(headerValues(req, "cookie"), opts.jwtCookie);
       if (v !== undefined) result.cookieJwt = v;
     }
+    const names = opts.authCookies;
+    if (names) {
+      const cookies: AuthCookieValues = {};
+      for (const k of ["user", "pass", "token"] as const) {
+        const name = names[k];
+        const v = name ? getCookie(headerValues(req, "cookie"), name) : undefined;
+        if (v !== undefined) cookies[k] = v;
+      }
+      if (Object.keys(cookies).length) result.cookies = cookies;
+    }
   }
   return result;
 }
@@ -355,6 +379,7 @@ export function checkUpgradeRequest(req: UpgradeRequest, opts: UpgradeCheckOptio
 export function toWebSocketPeer(req: UpgradeRequest, res: UpgradeAccepted): WebSocketPeer {
   const peer: WebSocketPeer = { headers: req.headers, browser: res.browser };
   if (res.cookieJwt !== undefined) peer.cookieJwt = res.cookieJwt;
+  if (res.cookies !== undefined) peer.cookies = res.cookies;
   if (res.forwardedFor !== undefined) peer.forwardedFor = res.forwardedFor;
   return peer;
 }

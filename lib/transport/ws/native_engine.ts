@@ -225,6 +225,7 @@ export const startNativeWsListener: StartWsListener = (
     compression: false,
     isTls,
     jwtCookie: opts.jwtCookie,
+    authCookies: opts.authCookies,
     trustedProxies: opts.trustedProxies,
   };
   const live = new Set<NativeWsTransport>();
