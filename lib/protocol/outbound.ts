@@ -9,12 +9,22 @@ const INITIAL = 1024;
 const IDLE_KEEP_LIMIT = 64 * 1024;
 /** While busy, buffers up to this size are swapped back and forth instead of reallocated. */
 const BUSY_KEEP_LIMIT = 8 * 1024 * 1024;
+/**
+ * A large flush goes to the transport in pieces of at most this size, so progress (what the
+ * write deadline and flow control watch) is seen while a slow reader takes it.
+ */
+export const WRITE_CHUNK = 512 * 1024;
 
 /** Where the outbound queue sends its bytes and reports failures. */
 export interface OutboundSink {
   write(data: Uint8Array): Promise<void>;
   /** A write failed (the transport is gone). */
   onWriteError(err: unknown): void;
+  /**
+   * A write finished: `pending` bytes are still queued or in flight; `flushed` is true when the
+   * whole batch handed to the transport was written.
+   */
+  onProgress?(pending: number, flushed: boolean): void;
 }
 
 /** Append-only byte queue with coalesced, non-overlapping flushes. */
@@ -25,7 +35,10 @@ export class Outbound {
   private spare: Uint8Array = EMPTY;
   private inflightLen = 0;
   private scheduled = false;
-  /** performance.now() when the in-flight write started, 0 when idle. */
+  /**
+   * performance.now() when the in-flight write started or last made progress (a piece of
+   * {@link WRITE_CHUNK} was taken), 0 when idle.
+   */
   writeStartedAt = 0;
   private closed = false;
   /** Resolvers waiting for the queue to drain. */
@@ -92,9 +105,29 @@ export class Outbound {
     this.spare = EMPTY;
     this.len = 0;
     this.writeStartedAt = performance.now();
-    this.sink.write(data).then(() => {
+    this.writeFrom(data, 0, written);
+  };
+
+  /** Writes `data` from `off` on, one piece at a time, then finishes the flush. */
+  private writeFrom(data: Uint8Array, off: number, written: Uint8Array): void {
+    const end = data.length - off > WRITE_CHUNK ? off + WRITE_CHUNK : data.length;
+    const piece = off === 0 && end === data.length ? data : data.subarray(off, end);
+    this.sink.write(piece).then(() => {
+      if (this.closed) {
+        this.inflightLen = 0;
+        this.writeStartedAt = 0;
+        return;
+      }
+      if (end < data.length) {
+        this.inflightLen = data.length - end;
+        this.writeStartedAt = performance.now();
+        this.sink.onProgress?.(this.pending, false);
+        if (!this.closed) this.writeFrom(data, end, written);
+        return;
+      }
       this.inflightLen = 0;
       this.writeStartedAt = 0;
+      this.sink.onProgress?.(this.len, true);
       if (this.closed) return;
       if (this.len > 0) {
         if (written.length <= BUSY_KEEP_LIMIT) this.spare = written;
@@ -109,7 +142,7 @@ export class Outbound {
       this.writeStartedAt = 0;
       if (!this.closed) this.sink.onWriteError(err);
     });
-  };
+  }
 
   private wakeDrainWaiters(): void {
     const waiters = this.drainWaiters;

@@ -62,8 +62,12 @@ export interface Transport {
 
 /** What a transport feeds: the protocol side of a connection. */
 export interface ByteSink {
-  /** Bytes read from the peer; only valid during the call. */
-  receive(bytes: Uint8Array): void;
+  /**
+   * Bytes read from the peer; only valid during the call. A returned promise asks the transport
+   * to read nothing more until it settles (flow control: the socket stays open and TCP pushes
+   * back on the peer); a transport that cannot stop reading keeps delivering.
+   */
+  receive(bytes: Uint8Array): void | Promise<void>;
   /** EOF (no error) or a read failure. */
   transportClosed(err?: unknown): void;
 }

@@ -41,7 +41,8 @@ export class TcpTransport implements Transport {
       while (true) {
         const n = await this.conn.read(buf);
         if (n === null) break;
-        sink.receive(buf.subarray(0, n));
+        const wait = sink.receive(buf.subarray(0, n));
+        if (wait) await wait;
         if (n === buf.length && buf.length < MAX_READ) {
           buf = new Uint8Array(buf.length * 2);
           small = 0;

@@ -229,7 +229,13 @@ export class NodeSocketTransport implements Transport {
         resolve();
       };
       this.socket.on("data", (chunk: Uint8Array) => {
-        if (!ended) sink.receive(chunk);
+        if (ended) return;
+        const wait = sink.receive(chunk);
+        if (!wait) return;
+        this.socket.pause();
+        wait.then(() => {
+          if (!ended) this.socket.resume();
+        });
       });
       this.socket.once("end", () => end());
       this.socket.once("error", (err: Error) => end(err));

@@ -184,13 +184,17 @@ export class CodecWsTransport implements Transport {
     return p;
   }
 
-  /** Bytes read from the socket after the upgrade. */
-  feed(bytes: Uint8Array): void {
+  /**
+   * Bytes read from the socket after the upgrade. Returns the sink's request to stop reading
+   * (flow control), if it made one.
+   */
+  feed(bytes: Uint8Array): void | Promise<void> {
     if (this.#decoder.done) return;
+    let wait: void | Promise<void> = undefined;
     for (const ev of this.#decoder.feed(bytes)) {
       switch (ev.type) {
         case "data":
-          if (!this.#sinkDone) this.#sink?.receive(ev.data);
+          if (!this.#sinkDone && this.#sink) wait = this.#sink.receive(ev.data) ?? wait;
           break;
         case "ping":
           if (!this.#closing) this.#send(ev.reply).catch(noop);
@@ -217,6 +221,7 @@ export class CodecWsTransport implements Transport {
         }
       }
     }
+    return wait;
   }
 
   #sendCloseFrame(frame: Uint8Array): void {
@@ -336,11 +341,10 @@ class Session implements ByteSink {
     pipe.readInto(this).finally(() => this.#kill());
   }
 
-  receive(bytes: Uint8Array): void {
+  receive(bytes: Uint8Array): void | Promise<void> {
     switch (this.phase) {
       case "ws":
-        this.ws!.feed(bytes);
-        return;
+        return this.ws!.feed(bytes);
       case "upgrading":
         this.#held.push(bytes.slice());
         return;
