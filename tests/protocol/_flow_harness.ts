@@ -22,6 +22,8 @@ export interface Target {
   monitorPort: number;
   /** Its log so far. */
   log(): string;
+  /** Resident memory in bytes (ours only). */
+  rss?: () => Promise<number | null>;
 }
 
 /** How a client reaches the server. */
@@ -49,6 +51,7 @@ export async function eachServer(
       wsPort: ours.wsPort,
       monitorPort: Number(mon![1]),
       log: ours.stderr,
+      rss: ours.rss,
     });
   } finally {
     await ours.stop();
