@@ -232,9 +232,13 @@ export class NodeSocketTransport implements Transport {
         if (ended) return;
         const wait = sink.receive(chunk);
         if (!wait) return;
+        const tcp = tcpHandle(this.socket);
         this.socket.pause();
+        tcp?.readStop();
         wait.then(() => {
-          if (!ended) this.socket.resume();
+          if (ended) return;
+          tcp?.readStart();
+          this.socket.resume();
         });
       });
       this.socket.once("end", () => end());
@@ -243,6 +247,26 @@ export class NodeSocketTransport implements Transport {
       if (this.socket.destroyed) end();
     });
   }
+}
+
+/** The reads of a TCP socket handle (node's internal `_handle`). */
+interface TcpReads {
+  readStop(): unknown;
+  readStart(): unknown;
+}
+
+/**
+ * The TCP handle under `socket` (its own, or its TLS socket's parent). Measured on Deno 2.9.6:
+ * `pause()` of a TLS socket (or of its TCP socket) stops only the `data` events; Deno's TLSWrap
+ * keeps reading TCP into memory (a 300 MB flood is taken in whole). Stopping the TCP handle's
+ * reads is what makes TCP push back on the peer.
+ */
+function tcpHandle(socket: net.Socket): TcpReads | null {
+  const tcp = (socket as WithParent)._parent ?? socket;
+  const h = (tcp as unknown as { _handle?: Partial<TcpReads> })._handle;
+  return h && typeof h.readStop === "function" && typeof h.readStart === "function"
+    ? h as TcpReads
+    : null;
 }
 
 /** A `node:net` listener (for ports whose connections are inspected or upgraded before use). */

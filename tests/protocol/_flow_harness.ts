@@ -39,10 +39,11 @@ export interface WireOptions {
  * `config` and monitoring on a random port. nats-server missing: ours only, with a printed note.
  */
 export async function eachServer(
-  config: string,
+  config: string | ((name: ServerName) => string),
   fn: (t: Target) => Promise<void>,
 ): Promise<void> {
-  const ours = await startServerProcess(config, ["-m", "-1"]);
+  const text = (name: ServerName) => typeof config === "string" ? config : config(name);
+  const ours = await startServerProcess(text("ours"), ["-m", "-1"]);
   try {
     const mon = /Starting http monitor on [^\s]*:(\d+)/.exec(ours.stderr());
     await fn({
@@ -57,7 +58,7 @@ export async function eachServer(
     await ours.stop();
   }
   if (!haveNatsServer()) return;
-  const ref = await startReference(config, ["-m", "-1"]);
+  const ref = await startReference(text("nats-server"), ["-m", "-1"]);
   try {
     await fn({
       name: "nats-server",
