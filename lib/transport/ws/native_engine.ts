@@ -9,8 +9,11 @@
  * handshake timeout, client certificates, detecting unmasked client frames (`mask bit
  * missing`), sending 1002 for ws-level protocol errors, answering an empty close with 1005,
  * dropping a socket without a close frame (and so, once closed, a peer that never reads keeps
- * its TCP socket until it reads or the listener shuts down), messages over 64 MiB. The server
- * picks the own-codec engine when a configuration needs the first three.
+ * its TCP socket until it reads or the listener shuts down), messages over 64 MiB, and stopping
+ * reads for flow control: Deno's WebSocket reads the next frame as soon as the last one was
+ * dispatched, so a paused producer's input is held by the protocol (up to max_pending) instead of
+ * TCP pushing back. The server picks the own-codec engine when a configuration needs the first
+ * three.
  *
  * Paths: `/leafnode…` goes to `hooks.onLeafnode` (kind LEAFNODE_WS) or, without it, gets the
  * 101 and then an empty close frame (the reference closes the TCP connection silently);
