@@ -24,6 +24,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Protocol bytes sent after CONNECT and before the handshake PING (e.g. a SUB). */
   afterConnect?: Uint8Array;
+  /** Read slowly: sleep `ms` after every `every` messages (a consumer that reads, but lags). */
+  pace?: { every: number; ms: number };
 }
 
 export class RawClient {
@@ -40,8 +42,10 @@ export class RawClient {
   #waiters: Waiter[] = [];
   #wq: Promise<void> = Promise.resolve();
   #loopDone: Promise<void>;
+  readonly #pace: { every: number; ms: number } | undefined;
 
   private constructor(readonly stream: ByteStream, opts: ClientOptions) {
+    this.#pace = opts.pace;
     this.#buf = new Uint8Array(opts.readBufSize ?? 256 * 1024);
     this.reader = new ProtoReader({
       onMsg: opts.onMsg,
@@ -78,8 +82,14 @@ export class RawClient {
         const n = await this.stream.read(buf);
         if (n === null) break;
         this.lastReadAt = performance.now();
+        const before = reader.msgs;
         reader.feed(buf.subarray(0, n));
         if (this.#waiters.length > 0) this.#check();
+        const pace = this.#pace;
+        if (pace) {
+          const pauses = Math.floor(reader.msgs / pace.every) - Math.floor(before / pace.every);
+          if (pauses > 0) await new Promise((r) => setTimeout(r, pauses * pace.ms));
+        }
       }
     } catch (e) {
       if (!this.closed && this.error === null) this.error = String(e);

@@ -206,7 +206,8 @@ export interface LatencyRun {
 
 /**
  * One responder (replies to each MSG with a PUB to its reply subject) and one requester doing
- * sequential requests: `warmup` unrecorded, then up to `count` recorded, within `maxMs`.
+ * sequential requests: `warmup` unrecorded, then up to `count` recorded, within `maxMs` (and
+ * while `going()`).
  */
 export async function latencyRun(
   dial: Dialer,
@@ -214,6 +215,8 @@ export async function latencyRun(
   count: number,
   warmup: number,
   maxMs: number,
+  /** Optional: keep requesting only while this returns true. */
+  going: () => boolean = () => true,
 ): Promise<LatencyRun> {
   const id = uniq();
   const subject = `bench.req.${id}`;
@@ -264,7 +267,7 @@ export async function latencyRun(
     // Bounded by warmup + count and by `maxMs`.
     for (let i = 0; i < warmup + count; i++) {
       const t0 = performance.now();
-      if (t0 > end) break;
+      if (t0 > end || !going()) break;
       await rq.writePrepared(req);
       const ok = await rq.waitMsgs(got + 1, Infinity);
       const t1 = performance.now();

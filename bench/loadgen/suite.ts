@@ -4,9 +4,10 @@
  */
 import type { Dialer } from "./stream.ts";
 import { latencyRun, latencyStats, sum, throughputRun } from "./scenarios.ts";
+import { slowReaderRun } from "./slow_reader.ts";
 
 export type Transport = "tcp" | "ws";
-export type Kind = "pub-only" | "pubsub" | "reqrep";
+export type Kind = "pub-only" | "pubsub" | "reqrep" | "slow-reader";
 
 export interface ScenarioSpec {
   /** Stable id, used by --only and in JSON, e.g. "fanout-1x5-128B", "ws-z-pubsub-1x1-16B". */
@@ -66,6 +67,8 @@ export function allScenarios(): ScenarioSpec[] {
       });
     }
   }
+  // Issue 10's second row: 300,000 × 1 KB to a subscriber that pauses 1 ms every 100 messages.
+  add("slow-reader-1KB", "tcp", "slow-reader", 1024, 1);
   return out;
 }
 
@@ -114,6 +117,8 @@ function metric(name: string, better: "higher" | "lower", runs: number[]): Metri
 }
 
 const MIN_COUNT = 10_000;
+/** Messages per slow-reader run (issue 10's 300,000 × 1 KB). */
+const SLOW_READER_COUNT = 300_000;
 const MAX_COUNT = 50_000_000;
 
 /** One server under test as seen by a scenario: its name and how to reach it. */
@@ -164,7 +169,7 @@ export async function runScenario(
     }
   }
   // Throughput scenarios: a timed run per target first (warm-up + rate estimate).
-  if (spec.kind !== "reqrep") {
+  if (spec.kind !== "reqrep" && spec.kind !== "slow-reader") {
     for (const l of lanes) {
       if (l.failed) continue;
       cfg.log(`[${l.c.name}] ${spec.id}: calibrating`);
@@ -219,7 +224,14 @@ export async function runScenario(
 
   for (const l of lanes) {
     const sr = l.series;
-    if (spec.kind === "reqrep") {
+    if (spec.kind === "slow-reader") {
+      l.res.metrics.push(metric("delivered/published", "higher", sr.ratio ?? []));
+      l.res.metrics.push(metric("producer msgs/s", "higher", sr.rate ?? []));
+      l.res.metrics.push(metric("other client PING p50 µs", "lower", sr.pingP50 ?? []));
+      l.res.metrics.push(metric("other client PING p99 µs", "lower", sr.pingP99 ?? []));
+      l.res.metrics.push(metric("other client req p50 µs", "lower", sr.reqP50 ?? []));
+      l.res.metrics.push(metric("other client req p99 µs", "lower", sr.reqP99 ?? []));
+    } else if (spec.kind === "reqrep") {
       l.res.metrics.push(metric("p50 µs", "lower", sr.p50 ?? []));
       l.res.metrics.push(metric("p99 µs", "lower", sr.p99 ?? []));
       l.res.metrics.push(metric("mean µs", "lower", sr.mean ?? []));
@@ -247,6 +259,27 @@ async function oneRep(
   add: (l: Lane, key: string, v: number) => void,
 ): Promise<void> {
   const tag = `[${l.c.name}] ${spec.id} run ${r + 1}:`;
+  if (spec.kind === "slow-reader") {
+    const run = await slowReaderRun(l.c.dial, SLOW_READER_COUNT, spec.size);
+    l.runs.push(run);
+    l.res.problems.push(...run.problems.map((p) => `run ${r + 1}: ${p}`));
+    add(l, "ratio", run.delivered / run.sent);
+    add(l, "rate", run.sent / (run.producerMs / 1000));
+    add(l, "pingP50", run.ping.p50);
+    add(l, "pingP99", run.ping.p99);
+    add(l, "reqP50", run.reqrep.p50);
+    add(l, "reqP99", run.reqrep.p99);
+    cfg.log(
+      `${tag} ${run.delivered}/${run.sent} delivered, producer ${
+        fmtRate(run.sent / (run.producerMs / 1000))
+      } msgs/s; other client PING p50/p99 ${run.ping.p50.toFixed(0)}/${
+        run.ping.p99.toFixed(0)
+      } µs (${run.ping.n}), req ${run.reqrep.p50.toFixed(0)}/${
+        run.reqrep.p99.toFixed(0)
+      } µs (${run.reqrep.n})`,
+    );
+    return;
+  }
   if (spec.kind === "reqrep") {
     const run = await latencyRun(l.c.dial, spec.size, cfg.latCount, cfg.latWarmup, cfg.latMaxMs);
     const st = latencyStats(run.latUs);
