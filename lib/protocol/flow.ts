@@ -33,9 +33,17 @@ export function stallDurationMs(pending: number, maxPending: number): number {
   return STALL_MIN_MS * (1 + Math.floor((pending - half) / step));
 }
 
-/** Go's `time.Duration` text for whole milliseconds (as in the stall timeout log line). */
-function goMillis(ms: number): string {
-  return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+/**
+ * Go's `time.Duration` text for a whole number of milliseconds (`100ms`, `1.5s`, `1m30s`), as
+ * the stall and write-deadline log lines print durations.
+ */
+export function goDurationMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = `${(ms % 60_000) / 1000}s`;
+  if (h > 0) return `${h}h${m}m${s}`;
+  return m > 0 ? `${m}m${s}` : s;
 }
 
 /** What a connection offers to its {@link Flow}. */
@@ -147,7 +155,7 @@ export class Flow {
     this.timer = undefined;
     if (this.blockers === null) return;
     if (this.host.debugEnabled) {
-      this.host.debug(`Timed out of fast producer stall (${goMillis(this.stallMs)})`);
+      this.host.debug(`Timed out of fast producer stall (${goDurationMs(this.stallMs)})`);
     }
     this.detach();
     this.resume();
