@@ -323,7 +323,9 @@ export class Parser<H extends OpHandler = OpHandler> {
             e = this.argLen;
             this.argBuf = null;
           }
-          if (e > s && src[e - 1] === CR) e--;
+          // As the reference: a CR anywhere in the line drops the byte before the LF (usually
+          // that CR; in `UNSUB 1 4\r*\n` the `*`).
+          if (e > s && (src[e - 1] === CR || src.subarray(s, e).includes(CR))) e--;
           i = j + 1;
           if (e - s > this.limits.maxControlLine) {
             return this.fatal(Err.maxControlLine, Closed.maxControlLine, n);
