@@ -8,6 +8,8 @@
  * What this engine cannot do (Deno's WebSocket owns the socket): permessage-deflate, a
  * handshake timeout, client certificates, detecting unmasked client frames (`mask bit
  * missing`), sending 1002 for ws-level protocol errors, answering an empty close with 1005,
+ * echoing a close whose status RFC 6455 forbids (Deno answers 1002), delivering a text frame
+ * with invalid UTF-8 (Deno fails the connection),
  * dropping a socket without a close frame (and so, once closed, a peer that never reads keeps
  * its TCP socket until it reads or the listener shuts down), messages over 64 MiB, and stopping
  * reads for flow control: Deno's WebSocket reads the next frame as soon as the last one was
