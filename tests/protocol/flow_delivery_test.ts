@@ -7,6 +7,7 @@
  * run at full size with the default limits.
  */
 import { connect } from "nats";
+import { concatBytes } from "../../lib/transport/ws/frames.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   eachServer,
@@ -250,15 +251,7 @@ Deno.test("flow: request/reply, the requester reads slowly, 20,000 × 1 KB repli
         async () => {
           const parts = outbox;
           outbox = [];
-          let n = 0;
-          for (const b of parts) n += b.length;
-          const all = new Uint8Array(n);
-          let o = 0;
-          for (const b of parts) {
-            all.set(b, o);
-            o += b.length;
-          }
-          if (n > 0) await responder.send(all);
+          if (parts.length > 0) await responder.send(concatBytes(parts));
         },
       );
       await requester.send("SUB inbox.> 1\r\n");
