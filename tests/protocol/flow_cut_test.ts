@@ -14,6 +14,8 @@ interface CutCase {
   count: number;
   reason: string;
   log: RegExp;
+  /** A further log line both servers write. */
+  stallLog?: RegExp;
   /** The cut must come within this long after the flood starts. */
   boundMs: number;
 }
@@ -32,11 +34,13 @@ const CASES: CutCase[] = [
   },
   {
     name: "max_pending",
-    config: 'write_deadline: "60s"\nmax_pending: 512KB\nmax_payload: 128KB',
+    config: 'write_deadline: "60s"\nmax_pending: 512KB\nmax_payload: 128KB\ndebug: true',
     size: 64 * 1024,
     count: 2_000,
     reason: "Slow Consumer (Pending Bytes)",
     log: /Slow Consumer Detected: MaxPending of 524288 Exceeded/,
+    // The producer waited for it first, each stall timing out (debug level).
+    stallLog: /cid:\d+ - Timed out of fast producer stall \((\d+ms|[\d.]+s)\)/,
     // Stalls of 100 ms – 1 s for the few messages between half and all of max_pending.
     boundMs: 8000,
   },
@@ -87,6 +91,7 @@ for (const c of CASES) {
         const sc = (await monitor(t, "/varz")).slow_consumers as number;
         assert(sc >= 1, `${t.name}: slow_consumers ${sc}`);
         assertMatch(t.log(), c.log);
+        if (c.stallLog) assertMatch(t.log(), c.stallLog);
         if (t.rss) {
           const rss = await t.rss();
           // max_pending (64MB by default) plus the runtime, not the flood.
