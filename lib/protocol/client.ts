@@ -81,7 +81,8 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
   connectOpts?: ConnectOptions;
   private readonly subs = new Map<string, ClientSub>();
   private perms: PermissionChecker | null = null;
-  private verbose = false;
+  /** Until CONNECT says otherwise the reference is verbose and pedantic. */
+  private verbose = true;
   private echo = true;
   private headers = false;
   private noResponders = false;
@@ -95,6 +96,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
 
   constructor(ctx: ServerContext, transport: Transport, cid: number, nonce?: string) {
     super(ctx, transport, cid, CLIENT_OPS);
+    this.parser.limits.pedantic = true;
     this.nonce = nonce;
     this.msg = new Message(this);
   }
@@ -349,7 +351,18 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
     g.outBytes += payload.length;
     if (reply && this.perms?.tracksReplies) this.perms.noteReplySubject(tokenString(reply));
     if (sub.max > 0 && sub.delivered >= sub.max) this.removeSub(sub);
-    if (out.pending > this.ctx.options.maxPending) this.slowConsumer();
+    const pending = out.pending;
+    const maxPending = this.ctx.options.maxPending;
+    if (pending > maxPending / 2) {
+      if (pending > maxPending) this.slowConsumer();
+      else {
+        // Flow control: the client publishing this waits until we catch up.
+        const origin = msg.origin;
+        if (origin instanceof Connection && origin.kind === "CLIENT") {
+          this.flow.filling(pending, maxPending, origin.flow);
+        }
+      }
+    }
     return true;
   }
 

@@ -11,6 +11,7 @@ import type { ConnKind, Origin } from "../routing/message.ts";
 import { encoder } from "./bytes.ts";
 import type { Account, ServerContext } from "./context.ts";
 import { Closed, Err } from "./errors.ts";
+import { Flow, goDurationMs } from "./flow.ts";
 import { infoLine } from "./info.ts";
 import { Outbound } from "./outbound.ts";
 import { type OpHandler, type OpTable, Parser, type ParserLimits } from "./parser.ts";
@@ -106,8 +107,17 @@ export abstract class Connection implements OpHandler, Origin {
     this.limits.payloadCap = max;
   }
 
-  /** Input held back while the parser is paused (auth in progress). */
-  private held: Uint8Array | null = null;
+  /** Input held back while the parser is paused (auth in progress, or flow control). */
+  private held: Uint8Array[] | null = null;
+  /** Bytes that arrived while paused (bounded by max_pending). */
+  private heldLen = 0;
+  /** Set while held input is processed regardless of flow control (see heldOverflow). */
+  private overrun = false;
+  /**
+   * Flow control: this connection as a producer that a filling consumer pauses, and as a
+   * consumer that pauses its producers (delivery finds it through the message's origin).
+   */
+  readonly flow: Flow;
 
   protected constructor(
     ctx: ServerContext,
@@ -122,9 +132,22 @@ export abstract class Connection implements OpHandler, Origin {
     this.tracing = ctx.log.traceEnabled;
     this.limits = new LiveLimits(ctx, table.limitsControlLine !== false);
     this.parser = new Parser<OpHandler>(this, this.limits, table as unknown as OpTable<OpHandler>);
+    this.flow = new Flow({
+      pauseInput: () => {
+        if (!this.overrun) this.parser.paused = true;
+      },
+      resumeInput: () => this.resumeInput(),
+      debug: (text) => this.ctx.log.debug(`${this} - ${text}`),
+      get debugEnabled() {
+        return ctx.log.debugEnabled;
+      },
+    });
     this.out = new Outbound({
       write: (data) => transport.write(data),
       onWriteError: () => this.close(Closed.writeError, false),
+      onProgress: (pending, flushed) => {
+        if (this.flow.stalling) this.flow.progressed(pending, this.ctx.options.maxPending, flushed);
+      },
     });
   }
 
@@ -195,21 +218,27 @@ export abstract class Connection implements OpHandler, Origin {
     this.schedulePing(this.firstPingDelay());
   }
 
-  /** Feeds bytes read from the transport. The bytes may be reused by the caller afterwards. */
-  receive(bytes: Uint8Array): void {
+  /**
+   * Feeds bytes read from the transport. The bytes may be reused by the caller afterwards.
+   * Returns a promise while flow control pauses this connection: read nothing more until it
+   * settles (what arrives anyway is held).
+   */
+  receive(bytes: Uint8Array): void | Promise<void> {
     if (this.closed) return;
-    if (this.held) {
-      const merged = new Uint8Array(this.held.length + bytes.length);
-      merged.set(this.held);
-      merged.set(bytes, this.held.length);
-      this.held = merged;
-      if (merged.length > this.ctx.options.maxPending) this.close(Closed.readError, false);
-      return;
+    if (this.held !== null) {
+      this.held.push(bytes.slice());
+      this.heldLen += bytes.length;
+      if (this.heldLen > this.ctx.options.maxPending) this.heldOverflow();
+      return this.flow.readGate() ?? undefined;
     }
     this.msgActivity = false;
     const used = this.parser.parse(bytes);
     if (this.msgActivity) this.lastActivity = performance.now();
-    if (used < bytes.length && !this.closed) this.held = bytes.slice(used);
+    if (used < bytes.length && !this.closed) {
+      this.held = [bytes.slice(used)];
+      this.heldLen = 0;
+      return this.flow.readGate() ?? undefined;
+    }
   }
 
   /** The transport saw EOF or a read error. */
@@ -243,6 +272,7 @@ export abstract class Connection implements OpHandler, Origin {
     this.ctx.removeClient(this.cid);
     this.released();
     this.held = null;
+    this.flow.dispose();
     const finish = () => {
       this.out.close();
       this.transport.close(reason);
@@ -258,10 +288,18 @@ export abstract class Connection implements OpHandler, Origin {
     });
   }
 
-  /** Called by the server's write-deadline sweep. */
+  /** Called by the server's write-deadline sweep: the in-flight write made no progress. */
   writeDeadlineExceeded(): void {
-    this.ctx.stats.slowConsumers++;
-    this.ctx.log.info(`${this} - Slow Consumer Detected: WriteDeadline exceeded`);
+    // Awaiting an auth CONNECT, the reference closes without counting or logging.
+    if (!this.parser.limits.awaitingConnect) {
+      this.ctx.stats.slowConsumers++;
+      const wd = goDurationMs(this.ctx.options.writeDeadlineMs);
+      const bytes = this.out.pending;
+      const chunks = Math.max(1, Math.ceil(bytes / CHUNK_SIZE));
+      this.ctx.log.info(
+        `${this} - Slow Consumer Detected: WriteDeadline of ${wd} exceeded with ${chunks} chunks of ${bytes} total bytes.`,
+      );
+    }
     this.close(Closed.slowConsumerDeadline, false);
   }
 
@@ -348,12 +386,9 @@ export abstract class Connection implements OpHandler, Origin {
     this.parser.paused = true;
   }
 
-  /** Continues with the input held while paused. */
+  /** Continues with the input held while paused (see {@link resumeInput}). */
   protected resume(): void {
-    this.parser.paused = false;
-    const held = this.held;
-    this.held = null;
-    if (held && !this.closed) this.receive(held);
+    this.resumeInput();
   }
 
   /** The log prefix, with the kind's tag (a client's `"vVERSION:LANG:NAME"`) once known. */
@@ -378,6 +413,40 @@ export abstract class Connection implements OpHandler, Origin {
       `${this} - Slow Consumer Detected: MaxPending of ${this.ctx.options.maxPending} Exceeded`,
     );
     this.close(Closed.slowConsumerPending, false);
+  }
+
+  /** Parses held input after a pause; returns true when flow control paused it again. */
+  private resumeInput(): boolean {
+    if (this.closed) return false;
+    this.parser.paused = false;
+    const held = this.held;
+    if (held === null) return false;
+    this.held = null;
+    this.heldLen = 0;
+    for (let i = 0; i < held.length; i++) {
+      this.receive(held[i]);
+      const again = this.held as Uint8Array[] | null;
+      if (again === null) continue;
+      // Paused again: what was not parsed yet stays held, in order.
+      for (let j = i + 1; j < held.length; j++) again.push(held[j]);
+      break;
+    }
+    return this.flow.paused && this.held !== null;
+  }
+
+  /**
+   * More input arrived while paused than max_pending allows. During auth that is a read error;
+   * under flow control (a transport that cannot stop reading, such as Deno's WebSocket) the
+   * held input is processed without pausing, so the consumer is cut if it really lags.
+   */
+  private heldOverflow(): void {
+    if (!this.flow.paused) return this.close(Closed.readError, false);
+    this.overrun = true;
+    try {
+      this.resumeInput();
+    } finally {
+      this.overrun = false;
+    }
   }
 
   private firstPingDelay(): number {
@@ -412,6 +481,9 @@ export abstract class Connection implements OpHandler, Origin {
     this.schedulePing(interval);
   }
 }
+
+/** The reference's outbound buffer size (`maxBufSize`), for its chunk count in log lines. */
+const CHUNK_SIZE = 64 * 1024;
 
 /** Nanoseconds since `since` (performance.now() ms), at least 1 (the reference's computeRTT). */
 function elapsedNs(since: number): number {

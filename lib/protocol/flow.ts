@@ -10,8 +10,7 @@
  * producer anyway, as the reference's `stalledWait` times out. Only a consumer whose writes make
  * no progress for `write_deadline`, or whose queue passes `max_pending` regardless, is cut.
  *
- * The producer is not passed down the delivery path: delivery is synchronous, so the connection
- * whose message is being delivered is recorded in {@link beginDelivery} / {@link endDelivery}.
+ * The producer is the message's origin: delivery hands it to {@link Flow.filling}.
  *
  * @module
  */
@@ -48,23 +47,13 @@ export function goDurationMs(ms: number): string {
 
 /** What a connection offers to its {@link Flow}. */
 export interface FlowHost {
+  /** Stop parsing after the current op (the rest of the input is held). */
+  pauseInput(): void;
   /** Continue with held input; called when a pause ends. Returns true when it paused again. */
   resumeInput(): boolean;
   /** A debug log line about this connection (only called when debug logging is on). */
   debug(text: string): void;
   readonly debugEnabled: boolean;
-}
-
-let delivering: Flow | null = null;
-
-/** Marks `producer` as the connection whose message is delivered until {@link endDelivery}. */
-export function beginDelivery(producer: Flow): void {
-  delivering = producer;
-}
-
-/** Ends what {@link beginDelivery} started. */
-export function endDelivery(): void {
-  delivering = null;
 }
 
 /**
@@ -103,12 +92,11 @@ export class Flow {
   }
 
   /**
-   * As consumer: a message was queued and `pending` is over half of `maxPending`. Pauses the
-   * producer being delivered (if any) until this connection's writes catch up.
+   * As consumer: a message from `producer` was queued and `pending` is over half of
+   * `maxPending`. Pauses the producer until this connection's writes catch up.
    */
-  filling(pending: number, maxPending: number): void {
-    const producer = delivering;
-    if (producer === null || producer.disposed || this.disposed) return;
+  filling(pending: number, maxPending: number, producer: Flow): void {
+    if (producer.disposed || this.disposed) return;
     if (producer.blockers?.has(this)) return;
     (this.waiters ??= new Set()).add(producer);
     producer.pauseFor(this, stallDurationMs(pending, maxPending));
@@ -141,6 +129,7 @@ export class Flow {
       this.blockers = new Set();
       this.stallMs = ms;
       this.timer = setTimeout(() => this.timedOut(), ms);
+      this.host.pauseInput();
     }
     this.blockers.add(consumer);
   }
