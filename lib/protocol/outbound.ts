@@ -14,6 +14,12 @@ const BUSY_KEEP_LIMIT = 8 * 1024 * 1024;
  * write deadline and flow control watch) is seen while a slow reader takes it.
  */
 export const WRITE_CHUNK = 512 * 1024;
+/**
+ * A buffer that holds this much is sealed (set aside for the next flush) instead of growing
+ * further: a consumer with megabytes queued costs no large copies (nats-server keeps a list of
+ * buffers too).
+ */
+export const SEAL_AT = 4 * 1024 * 1024;
 
 /** Where the outbound queue sends its bytes and reports failures. */
 export interface OutboundSink {
@@ -33,6 +39,9 @@ export class Outbound {
   buf: Uint8Array = EMPTY;
   len = 0;
   private spare: Uint8Array = EMPTY;
+  /** Full buffers waiting, in order, before `buf`. */
+  private sealed: Uint8Array[] = [];
+  private sealedLen = 0;
   private inflightLen = 0;
   private scheduled = false;
   /**
@@ -48,13 +57,20 @@ export class Outbound {
 
   /** Bytes queued or in flight (what max_pending bounds). */
   get pending(): number {
-    return this.len + this.inflightLen;
+    return this.len + this.sealedLen + this.inflightLen;
   }
 
   /** Makes room for `n` more bytes; returns the buffer to write into at `this.len`. */
   reserve(n: number): Uint8Array {
     const need = this.len + n;
     if (need > this.buf.length) {
+      if (this.len >= SEAL_AT) {
+        this.sealed.push(this.buf.subarray(0, this.len));
+        this.sealedLen += this.len;
+        this.buf = new Uint8Array(Math.max(SEAL_AT * 2, n));
+        this.len = 0;
+        return this.buf;
+      }
       let cap = Math.max(INITIAL, this.buf.length * 2);
       while (cap < need) cap *= 2;
       const next = this.spare.length >= need ? this.spare : new Uint8Array(cap);
@@ -90,26 +106,32 @@ export class Outbound {
     this.closed = true;
     this.len = 0;
     this.buf = EMPTY;
+    this.sealed = [];
+    this.sealedLen = 0;
     this.spare = EMPTY;
     this.wakeDrainWaiters();
   }
 
   private readonly flushNow = (): void => {
     this.scheduled = false;
-    if (this.closed || this.inflightLen > 0 || this.len === 0) return;
-    const data = this.buf.subarray(0, this.len);
-    this.inflightLen = this.len;
+    if (this.closed || this.inflightLen > 0 || this.pending === 0) return;
+    const pieces = this.sealed;
+    if (this.len > 0) pieces.push(this.buf.subarray(0, this.len));
+    this.inflightLen = this.len + this.sealedLen;
+    this.sealed = [];
+    this.sealedLen = 0;
     // Swap buffers: new bytes go to the spare while this one is being written.
     const written = this.buf;
     this.buf = this.spare;
     this.spare = EMPTY;
     this.len = 0;
     this.writeStartedAt = performance.now();
-    this.writeFrom(data, 0, written);
+    this.writeFrom(pieces, 0, 0, written);
   };
 
-  /** Writes `data` from `off` on, one piece at a time, then finishes the flush. */
-  private writeFrom(data: Uint8Array, off: number, written: Uint8Array): void {
+  /** Writes `pieces[i]` from `off` on, one piece at a time, then finishes the flush. */
+  private writeFrom(pieces: Uint8Array[], i: number, off: number, written: Uint8Array): void {
+    const data = pieces[i];
     const end = data.length - off > WRITE_CHUNK ? off + WRITE_CHUNK : data.length;
     const piece = off === 0 && end === data.length ? data : data.subarray(off, end);
     this.sink.write(piece).then(() => {
@@ -118,18 +140,20 @@ export class Outbound {
         this.writeStartedAt = 0;
         return;
       }
-      if (end < data.length) {
-        this.inflightLen = data.length - end;
+      this.inflightLen -= piece.length;
+      if (end < data.length || i + 1 < pieces.length) {
         this.writeStartedAt = performance.now();
         this.sink.onProgress?.(this.pending, false);
-        if (!this.closed) this.writeFrom(data, end, written);
+        if (this.closed) return;
+        if (end < data.length) this.writeFrom(pieces, i, end, written);
+        else this.writeFrom(pieces, i + 1, 0, written);
         return;
       }
       this.inflightLen = 0;
       this.writeStartedAt = 0;
-      this.sink.onProgress?.(this.len, true);
+      this.sink.onProgress?.(this.pending, true);
       if (this.closed) return;
-      if (this.len > 0) {
+      if (this.pending > 0) {
         if (written.length <= BUSY_KEEP_LIMIT) this.spare = written;
         this.flushNow();
       } else {
