@@ -20,6 +20,8 @@ export const WRITE_CHUNK = 512 * 1024;
  * buffers too).
  */
 export const SEAL_AT = 4 * 1024 * 1024;
+/** How many written sealed buffers a queue keeps for reuse. */
+const FREE_KEEP = 2;
 
 /** Where the outbound queue sends its bytes and reports failures. */
 export interface OutboundSink {
@@ -42,6 +44,8 @@ export class Outbound {
   /** Full buffers waiting, in order, before `buf`. */
   private sealed: Uint8Array[] = [];
   private sealedLen = 0;
+  /** Written sealed buffers kept for reuse (a lagging consumer would churn them otherwise). */
+  private free: Uint8Array[] = [];
   private inflightLen = 0;
   private scheduled = false;
   /**
@@ -67,7 +71,8 @@ export class Outbound {
       if (this.len >= SEAL_AT) {
         this.sealed.push(this.buf.subarray(0, this.len));
         this.sealedLen += this.len;
-        this.buf = new Uint8Array(Math.max(SEAL_AT * 2, n));
+        const reuse = this.free.length > 0 && this.free[this.free.length - 1].length >= n;
+        this.buf = reuse ? this.free.pop()! : new Uint8Array(Math.max(SEAL_AT + SEAL_AT / 4, n));
         this.len = 0;
         return this.buf;
       }
@@ -108,6 +113,7 @@ export class Outbound {
     this.buf = EMPTY;
     this.sealed = [];
     this.sealedLen = 0;
+    this.free = [];
     this.spare = EMPTY;
     this.wakeDrainWaiters();
   }
@@ -141,6 +147,10 @@ export class Outbound {
         return;
       }
       this.inflightLen -= piece.length;
+      if (end === data.length && i + 1 < pieces.length && this.free.length < FREE_KEEP) {
+        // A sealed buffer, all written (the last piece is the swapped `written` buffer).
+        this.free.push(new Uint8Array(data.buffer));
+      }
       if (end < data.length || i + 1 < pieces.length) {
         this.writeStartedAt = performance.now();
         this.sink.onProgress?.(this.pending, false);
