@@ -7,8 +7,9 @@
  *   deno task bench --idle 1000
  */
 import { type IdleResult, idleRun, renderIdle } from "./loadgen/idle.ts";
+import { memoryRowIds, runMemoryRows } from "./loadgen/memory.ts";
 import { renderProblems, renderTable } from "./loadgen/report.ts";
-import { tcpDialer } from "./loadgen/stream.ts";
+import { tcpDialer, tlsDialer } from "./loadgen/stream.ts";
 import type { Dialer } from "./loadgen/stream.ts";
 import {
   allScenarios,
@@ -30,7 +31,9 @@ import {
   type RunningServer,
   spawnServer,
   type Target,
+  type TlsFiles,
 } from "./loadgen/targets.ts";
+import { haveOpenssl, testPki } from "../tests/helpers/certs.ts";
 import { wsDialer } from "./loadgen/ws.ts";
 import { type LeafTopology, startLeafTopology } from "./loadgen/leaf.ts";
 
@@ -46,6 +49,9 @@ const USAGE = `usage: deno task bench [options]
   --ours-cmd "cmd"     start "ours" with this command instead of deno run main.ts
                        ("-a 127.0.0.1 -p PORT" is appended)
   --no-ws              skip WebSocket scenarios
+  --no-mem             skip the memory rows (mem-*: fresh servers, RSS from /proc)
+  --soak S             seconds of the mem-soak row (default 60, quick 10; 300 = the long soak)
+  --conns N            idle TCP connections of mem-conns (default 10000; needs ulimit -n > N+200)
   --idle N             instead: open N idle connections (CONNECT + SUB) and report server RSS
   --list               list scenario ids
   --help`;
@@ -60,6 +66,9 @@ interface Cli {
   duration: number | null;
   oursCmd: string | null;
   ws: boolean;
+  mem: boolean;
+  soakSec: number | null;
+  conns: number;
   idle: number | null;
   list: boolean;
 }
@@ -74,6 +83,9 @@ function parseArgs(args: string[]): Cli {
     duration: null,
     oursCmd: Deno.env.get("BENCH_OURS_CMD") ?? null,
     ws: true,
+    mem: true,
+    soakSec: null,
+    conns: 10_000,
     idle: null,
     list: false,
   };
@@ -120,6 +132,17 @@ function parseArgs(args: string[]): Cli {
         break;
       case "--no-ws":
         cli.ws = false;
+        break;
+      case "--no-mem":
+        cli.mem = false;
+        break;
+      case "--soak":
+        cli.soakSec = num(value(i, a), a);
+        i++;
+        break;
+      case "--conns":
+        cli.conns = Math.round(num(value(i, a), a));
+        i++;
         break;
       case "--idle":
         cli.idle = Math.round(num(value(i, a), a));
@@ -186,7 +209,11 @@ const wsEngineLine: Record<string, string> = {};
 const notRun: Record<string, string> = {};
 
 /** Start a target; on failure print why and return null. */
-async function startTarget(t: Target, wantWs: boolean): Promise<RunningServer | null> {
+async function startTarget(
+  t: Target,
+  wantWs: boolean,
+  tls?: TlsFiles,
+): Promise<RunningServer | null> {
   const why = await t.unavailable();
   if (why !== null) {
     log(`[${t.name}] skipped: ${why}`);
@@ -202,7 +229,7 @@ async function startTarget(t: Target, wantWs: boolean): Promise<RunningServer | 
     );
   }
   const ws = wantWs && t.websocket;
-  const ports = { port: freePort(), wsPort: ws ? freePort() : undefined };
+  const ports = { port: freePort(), wsPort: ws ? freePort() : undefined, tls };
   try {
     const s = await t.start(ports);
     if (s.wsPort !== undefined && !(await portOpen(s.wsPort, 2000))) {
@@ -234,7 +261,7 @@ async function startTarget(t: Target, wantWs: boolean): Promise<RunningServer | 
     if (ws && msg.includes("exited during startup")) {
       // Maybe only the websocket config is the problem: try once more without it.
       log(`[${t.name}] failed to start with a websocket listener; retrying without:\n${msg}`);
-      return startTarget(t, false);
+      return startTarget(t, false, tls);
     }
     log(`[${t.name}] failed to start, continuing without it:\n${msg}`);
     notRun[t.name] = msg.split("\n")[0];
@@ -258,8 +285,9 @@ async function portOpen(port: number, ms: number): Promise<boolean> {
   return false;
 }
 
-function dialerFor(spec: ScenarioSpec, s: RunningServer): Dialer | null {
+function dialerFor(spec: ScenarioSpec, s: RunningServer, caPem: string): Dialer | null {
   if (spec.transport === "tcp") return tcpDialer(s.port);
+  if (spec.transport === "tls") return tlsDialer(s.port, caPem);
   return s.wsPort !== undefined ? wsDialer(s.wsPort, { compress: spec.compress }) : null;
 }
 
@@ -268,7 +296,7 @@ function dialerFor(spec: ScenarioSpec, s: RunningServer): Dialer | null {
  * rows of ws-only targets, which are skipped silently.
  */
 function sitsOut(spec: ScenarioSpec, t: Target, s: RunningServer): string | null {
-  if (spec.transport === "tcp" && t.wsOnly) return "";
+  if (spec.transport !== "ws" && t.wsOnly) return "";
   if (spec.compress && s.wsPort !== undefined && !t.wsCompression) {
     return t.wsNoCompressionWhy ?? "it does not negotiate permessage-deflate";
   }
@@ -276,11 +304,17 @@ function sitsOut(spec: ScenarioSpec, t: Target, s: RunningServer): string | null
 }
 
 async function benchMode(cli: Cli): Promise<number> {
-  const specs = allScenarios().filter((s) =>
-    (cli.ws || s.transport !== "ws") &&
-    (cli.only.length === 0 || cli.only.some((f) => s.id.includes(f)))
-  );
-  if (specs.length === 0) {
+  const selected = (id: string) => cli.only.length === 0 || cli.only.some((f) => id.includes(f));
+  const specs = allScenarios().filter((s) => (cli.ws || s.transport !== "ws") && selected(s.id));
+  const memCfg = {
+    conns: cli.conns,
+    wsConns: 2000,
+    subs: 100_000,
+    soakSec: cli.soakSec ?? (cli.quick ? 10 : 60),
+    log,
+  };
+  const memIds = cli.mem ? memoryRowIds(memCfg).filter(selected) : [];
+  if (specs.length === 0 && memIds.length === 0) {
     log(`no scenario matches --only ${cli.only.join(",")}; use --list`);
     return 2;
   }
@@ -294,29 +328,52 @@ async function benchMode(cli: Cli): Promise<number> {
     log,
   };
   const wantWs = specs.some((s) => s.transport === "ws");
+  const wantTls = specs.some((s) => s.transport === "tls");
   log(
-    `scenarios: ${specs.map((s) => s.id).join(", ")}\n` +
+    `scenarios: ${[...specs.map((s) => s.id), ...memIds].join(", ")}\n` +
       `reps ${cfg.reps}, ~${cfg.runSec} s per throughput run, ${cfg.latCount} requests per latency run`,
   );
   const results: ScenarioResult[] = [];
   let leaf: LeafTopology | null = null;
+  const ran = new Set<string>();
   // All targets are started up front (an idle server costs no CPU) so repetitions can be
-  // interleaved between them.
+  // interleaved between them. TLS rows get a second set with a client-port tls block.
   const targets = pickTargets(cli);
   const servers: RunningServer[] = [];
+  const tlsServers: RunningServer[] = [];
   const targetOf = new Map<RunningServer, Target>();
   const reported = new Set<string>();
   const satOut = new Map<string, string>();
+  let caPem = "";
   try {
+    const wantPlain = specs.some((s) => s.transport !== "tls");
     for (const t of targets) {
       if (t.wsOnly && !wantWs) {
-        log(`[${t.name}] not started: it runs only WebSocket scenarios and none is selected`);
+        if (specs.length > 0) {
+          log(`[${t.name}] not started: it runs only WebSocket scenarios and none is selected`);
+        }
         continue;
       }
+      if (!wantPlain) continue;
       const s = await startTarget(t, wantWs);
       if (s === null) continue;
       servers.push(s);
+      ran.add(s.name);
       targetOf.set(s, t);
+    }
+    if (wantTls && !haveOpenssl()) log("tls-* rows skipped: openssl not found (certificates)");
+    else if (wantTls) {
+      const pki = await testPki();
+      caPem = pki.ca.certPem;
+      const files = { certFile: pki.server.certFile, keyFile: pki.server.keyFile };
+      for (const t of targets) {
+        if (t.wsOnly) continue;
+        const s = await startTarget(t, false, files);
+        if (s === null) continue;
+        log(`[${t.name}] (tls) serves the tls-* rows`);
+        tlsServers.push(s);
+        targetOf.set(s, t);
+      }
     }
     if (specs.some((s) => s.leaf)) {
       const names = targets.map((t) => t.name).filter((n) => n === "ours" || n === REF);
@@ -339,7 +396,7 @@ async function benchMode(cli: Cli): Promise<number> {
         if (contestants.length > 0) results.push(...(await runScenario(spec, contestants, cfg)));
         continue;
       }
-      for (const s of servers) {
+      for (const s of spec.transport === "tls" ? tlsServers : servers) {
         const out = sitsOut(spec, targetOf.get(s)!, s);
         if (out !== null) {
           if (out !== "") {
@@ -348,7 +405,7 @@ async function benchMode(cli: Cli): Promise<number> {
           }
           continue;
         }
-        const dial = dialerFor(spec, s);
+        const dial = dialerFor(spec, s, caPem);
         if (dial === null) {
           log(`[${s.name}] ${spec.id}: skipped (no websocket listener)`);
           continue;
@@ -356,7 +413,7 @@ async function benchMode(cli: Cli): Promise<number> {
         contestants.push({ name: s.name, dial, alive: () => s.exitStatus() === null });
       }
       if (contestants.length > 0) results.push(...(await runScenario(spec, contestants, cfg)));
-      for (const s of servers) {
+      for (const s of [...servers, ...tlsServers]) {
         const dead = s.exitStatus();
         if (dead !== null && !reported.has(s.name)) {
           reported.add(s.name);
@@ -369,10 +426,16 @@ async function benchMode(cli: Cli): Promise<number> {
       }
     }
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all([...servers, ...tlsServers].map((s) => s.stop()));
     await leaf?.stop();
   }
-  const ran = servers.map((s) => s.name);
+  if (memIds.length > 0) {
+    await warnFileLimit(memCfg.conns);
+    results.push(
+      ...await runMemoryRows((id) => memIds.includes(id), targets, startTarget, memCfg),
+    );
+  }
+  for (const r of results) if (r.metrics.length > 0) ran.add(r.target);
   // Columns: every selected target that has a result (ours and the reference always).
   const columns = targets.map((t) => t.name).filter((n) =>
     n === "ours" || n === REF || results.some((r) => r.target === n)
@@ -380,7 +443,7 @@ async function benchMode(cli: Cli): Promise<number> {
   if (!columns.includes(REF)) columns.push(REF);
 
   console.log("");
-  console.log(renderTable(results, specs.map((s) => s.id), columns, REF));
+  console.log(renderTable(results, [...specs.map((s) => s.id), ...memIds], columns, REF));
   console.log(
     "\nmsgs/s = messages per second (per subscriber where it says so); MB/s = payload bytes / 1e6 / s;" +
       "\nlatency = request->reply round trip in µs; values are medians of the repetitions." +
@@ -405,27 +468,32 @@ async function benchMode(cli: Cli): Promise<number> {
       date: new Date().toISOString(),
       host: hostFacts(),
       config: { ...cfg, log: undefined },
-      targets: ran,
+      targets: [...ran],
       wsEngines: wsEngineLine,
       backgroundCpuBusy: background,
       results,
     });
   }
-  return ran.length === 0 ? 1 : 0;
+  return ran.size === 0 ? 1 : 0;
+}
+
+/** Print `ulimit -n` and a hint when it is too low for `n` connections. */
+async function warnFileLimit(n: number): Promise<void> {
+  const limit = await openFileLimit();
+  const need = n + 200;
+  if (limit === null) return;
+  log(`open-file limit (ulimit -n): ${limit}`);
+  if (limit < need) {
+    log(
+      `hint: ${n} connections need about ${need} descriptors in this process (the server has ` +
+        `its own limit); raise it in the shell first, e.g. 'ulimit -n ${need * 2}' ` +
+        `(Deno cannot change it).`,
+    );
+  }
 }
 
 async function idleMode(cli: Cli, n: number): Promise<number> {
-  const limit = await openFileLimit();
-  const need = n * 2 + 100;
-  if (limit !== null) {
-    log(`open-file limit (ulimit -n): ${limit}`);
-    if (limit < need) {
-      log(
-        `hint: ${n} connections need about ${need} descriptors (both ends live on this machine); ` +
-          `raise it in the shell first, e.g. 'ulimit -n 4096' (Deno cannot change it).`,
-      );
-    }
-  }
+  await warnFileLimit(n);
   const results: IdleResult[] = [];
   for (const t of pickTargets(cli)) {
     if (t.wsOnly) continue; // its idle TCP connections are those of "ours"

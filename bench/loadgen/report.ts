@@ -4,7 +4,7 @@ import { fmtRate, type ScenarioResult } from "./suite.ts";
 function fmtValue(name: string, v: number): string {
   if (!Number.isFinite(v)) return "-";
   if (name.includes("µs")) return v.toFixed(1);
-  if (name.includes("MB/s")) return v.toFixed(1);
+  if (name.includes("MB/s") || name.includes("MiB") || name.includes("KiB")) return v.toFixed(1);
   return fmtRate(v);
 }
 
@@ -75,7 +75,11 @@ export function renderTable(
       });
       const last = ratios.findLastIndex((r) => r !== "-");
       if (last >= 0) {
-        const dir = better === "higher" ? "throughput, higher=better" : "latency, lower=better";
+        const dir = better === "higher"
+          ? "throughput, higher=better"
+          : name.includes("µs")
+          ? "latency, lower=better"
+          : "memory, lower=better";
         ratios[last] += ` (${dir})`;
       }
       rows.push([

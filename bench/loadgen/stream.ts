@@ -48,7 +48,7 @@ export async function writeFully(conn: Deno.Conn, data: Uint8Array): Promise<voi
 /** Plain TCP: the wire bytes are the protocol bytes. */
 export class TcpStream implements ByteStream {
   #closed = false;
-  constructor(readonly conn: Deno.TcpConn) {}
+  constructor(readonly conn: Deno.Conn) {}
 
   read(p: Uint8Array): Promise<number | null> {
     return this.conn.read(p);
@@ -79,5 +79,41 @@ export function tcpDialer(port: number, hostname = "127.0.0.1"): Dialer {
     const conn = await Deno.connect({ hostname, port, transport: "tcp" });
     conn.setNoDelay(true);
     return new TcpStream(conn);
+  };
+}
+
+/**
+ * A dialer for a TLS client port on loopback, as NATS clients do it: read the plaintext INFO
+ * line, then upgrade the same socket (`Deno.startTls`, trusting `caPem`). The INFO line is
+ * consumed here; the protocol reader does not need it.
+ */
+export function tlsDialer(port: number, caPem: string, hostname = "127.0.0.1"): Dialer {
+  return async () => {
+    const tcp = await Deno.connect({ hostname, port, transport: "tcp" });
+    tcp.setNoDelay(true);
+    const timer = setTimeout(() => tcp.close(), 5000);
+    try {
+      const buf = new Uint8Array(4096);
+      let have = 0;
+      // Bounded by the buffer size and the timer: INFO is one short line.
+      while (buf.subarray(0, have).indexOf(10) < 0) {
+        if (have === buf.length) throw new Error("tls: INFO line too long");
+        const n = await tcp.read(buf.subarray(have));
+        if (n === null) throw new Error("tls: connection closed before INFO");
+        have += n;
+      }
+      const conn = await Deno.startTls(tcp, { hostname, caCerts: [caPem] });
+      await conn.handshake();
+      return new TcpStream(conn);
+    } catch (e) {
+      try {
+        tcp.close();
+      } catch {
+        // closed by the timer
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }

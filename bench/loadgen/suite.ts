@@ -6,7 +6,7 @@ import type { Dialer } from "./stream.ts";
 import { latencyRun, latencyStats, sum, throughputRun } from "./scenarios.ts";
 import { slowReaderRun } from "./slow_reader.ts";
 
-export type Transport = "tcp" | "ws";
+export type Transport = "tcp" | "ws" | "tls";
 export type Kind = "pub-only" | "pubsub" | "reqrep" | "slow-reader";
 
 export interface ScenarioSpec {
@@ -69,6 +69,8 @@ export function allScenarios(): ScenarioSpec[] {
   }
   // Issue 10's second row: 300,000 × 1 KB to a subscriber that pauses 1 ms every 100 messages.
   add("slow-reader-1KB", "tcp", "slow-reader", 1024, 1);
+  // TLS on the client port (servers started with a tls block, same certificates).
+  for (const size of [16, 128]) add(`tls-pubsub-1x1-${size}B`, "tls", "pubsub", size, 1);
   return out;
 }
 

@@ -18,6 +18,14 @@ export interface TargetPorts {
   port: number;
   /** Present when WebSocket scenarios are selected. */
   wsPort?: number;
+  /** Certificate files: the client port then requires TLS (a `tls { }` block). */
+  tls?: TlsFiles;
+}
+
+/** PEM files of the server certificate and key used for a TLS client port. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 /** A running server process. */
@@ -268,13 +276,23 @@ export function indent(s: string): string {
 }
 
 /**
- * A config file holding only a websocket block (command-line flags carry the rest); `extra` are
- * more lines for the block, e.g. `compression: true`.
+ * A config file holding a websocket block and/or a client-port tls block (command-line flags
+ * carry the rest), or null when neither is wanted; `wsExtra` are more lines for the websocket
+ * block, e.g. `compression: true`.
  */
-function wsConfig(wsPort: number, extra: readonly string[] = []): string {
+function targetConfig(ports: TargetPorts, wsExtra: readonly string[] = []): string | null {
+  const blocks: string[] = [];
+  const block = (name: string, lines: string[]) =>
+    blocks.push(`${name} {\n${lines.map((l) => `  ${l}\n`).join("")}}\n`);
+  if (ports.wsPort !== undefined) {
+    block("websocket", [`listen: "127.0.0.1:${ports.wsPort}"`, "no_tls: true", ...wsExtra]);
+  }
+  if (ports.tls) {
+    block("tls", [`cert_file: "${ports.tls.certFile}"`, `key_file: "${ports.tls.keyFile}"`]);
+  }
+  if (blocks.length === 0) return null;
   const path = Deno.makeTempFileSync({ prefix: "natsbench-", suffix: ".conf" });
-  const lines = [`listen: "127.0.0.1:${wsPort}"`, "no_tls: true", ...extra];
-  Deno.writeTextFileSync(path, `websocket {\n${lines.map((l) => `  ${l}\n`).join("")}}\n`);
+  Deno.writeTextFileSync(path, blocks.join(""));
   return path;
 }
 
@@ -302,9 +320,7 @@ export function natsServerTarget(): Target {
     unavailable: () =>
       Promise.resolve(bin === null ? "nats-server not found on PATH (set NATS_SERVER_BIN)" : null),
     start: (ports) => {
-      const conf = ports.wsPort !== undefined
-        ? wsConfig(ports.wsPort, ["compression: true"])
-        : null;
+      const conf = targetConfig(ports, ["compression: true"]);
       const args = [...(conf ? ["-c", conf] : []), "-a", "127.0.0.1", "-p", String(ports.port)];
       return spawnServer("nats-server", bin!, args, ports, 10_000, removeFile(conf));
     },
@@ -332,7 +348,7 @@ function denoMainTarget(
       }
     },
     start: (ports) => {
-      const conf = ports.wsPort !== undefined ? wsConfig(ports.wsPort, wsExtra) : null;
+      const conf = targetConfig(ports, wsExtra);
       const args = [
         "run",
         "--allow-net",

@@ -51,7 +51,7 @@ export function maskedFrame(data: Uint8Array, rsv1 = false): Uint8Array {
 }
 
 export class WsStream implements ByteStream {
-  #raw = new Uint8Array(256 * 1024);
+  #raw: Uint8Array;
   #rs = 0;
   #re = 0;
   /** Payload bytes of the current data frame not yet handed out (or collected). */
@@ -76,7 +76,9 @@ export class WsStream implements ByteStream {
     readonly conn: Deno.TcpConn,
     leftover: Uint8Array,
     readonly compressed = false,
+    readBufSize = 256 * 1024,
   ) {
+    this.#raw = new Uint8Array(Math.max(readBufSize, leftover.length));
     this.#raw.set(leftover);
     this.#re = leftover.length;
     this.#stats.wireBytes = leftover.length;
@@ -248,6 +250,8 @@ export interface WsClientOptions {
   compress?: boolean;
   hostname?: string;
   timeoutMs?: number;
+  /** Raw read buffer per connection (default 256 KiB; idle connections need little). */
+  readBufSize?: number;
 }
 
 /** Connect and upgrade; throws with the server's status line on refusal. */
@@ -300,7 +304,7 @@ export async function wsConnect(port: number, opts: WsClientOptions = {}): Promi
         throw new Error(`websocket: server keeps its compression context (${ext}); unsupported`);
       }
     }
-    return new WsStream(conn, buf.slice(headEnd, have), compress);
+    return new WsStream(conn, buf.slice(headEnd, have), compress, opts.readBufSize);
   } catch (e) {
     try {
       conn.close();
