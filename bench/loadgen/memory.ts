@@ -47,6 +47,8 @@ interface Measured {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SETTLE_MS = 1000;
+/** Wait before reading the RSS after load went away (both servers return memory lazily). */
+const RELEASE_MS = 3000;
 const mib = (kib: number | null) => kib === null ? NaN : kib / 1024;
 const one = (name: string, value: number): Metric => ({
   name,
@@ -182,13 +184,13 @@ async function manySubs(s: RunningServer, cfg: MemoryConfig): Promise<Measured> 
     afterSub = await rssKiB(s.pid);
     for (let i = 0; i < n; i += chunk) await c.write(subLines(i, Math.min(chunk, n - i), true));
     if (!(await c.ping(60_000))) problems.push(`no PONG after ${n} UNSUBs`);
-    await sleep(SETTLE_MS);
+    await sleep(RELEASE_MS);
     afterUnsub = await rssKiB(s.pid);
     if (c.error) problems.push(c.error);
   } finally {
     await c.shutdown();
   }
-  await sleep(2 * SETTLE_MS);
+  await sleep(RELEASE_MS);
   const afterClose = await rssKiB(s.pid);
   const perSub = before !== null && afterSub !== null ? (afterSub - before) / n : NaN;
   return {

@@ -27,6 +27,7 @@ import { type NetListener, StartTlsTransport, type TlsAcceptor } from "../transp
 import type net from "node:net";
 import { readWsTls, type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
+import { MemoryReclaimer } from "./memory_reclaim.ts";
 import { goListenError, joinHostPort } from "./listen_error.ts";
 import {
   createOperatorState,
@@ -144,6 +145,8 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   readonly leafnodes: LeafNodes;
   private monitor?: RunningMonitor;
   private sweepTimer?: ReturnType<typeof setInterval>;
+  /** Returns emptied heap pages to the OS once load went away. */
+  private readonly reclaimer = new MemoryReclaimer(() => this.load());
   private shuttingDown = false;
   private acceptingClients = true;
   /** The ports file, removed at shutdown (the pid file stays, as in the reference). */
@@ -300,6 +303,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     this.startSystemAccount();
     this.loaded.wsTlsSwappable = this.ws?.listener.replaceTls !== undefined;
     this.sweepTimer = setInterval(() => this.sweepWriteDeadlines(), sweepInterval(o));
+    this.reclaimer.start();
     this.writeProcessFiles();
     this.log.info("Server is ready");
   }
@@ -324,6 +328,13 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
       : undefined;
     this.system = new SystemServices(this, name, operator);
     this.system.start();
+  }
+
+  /** Connections plus subscriptions (what the memory reclaimer watches). */
+  private load(): number {
+    let n = this.clients_.size;
+    for (const a of this.accounts.all()) n += a.sublist.count;
+    return n;
   }
 
   /** `pid_file` and `ports_file_dir`, written before "Server is ready" as the reference does. */
@@ -544,6 +555,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     const monitorClosed = this.monitor?.close();
     clearInterval(this.sweepTimer);
     this.jwtConnections?.close();
+    this.reclaimer.stop();
     this.authenticator.close?.();
     this.accounts.close();
     for (const c of [...this.clients_.values()]) c.close(Closed.serverShutdown, false);
