@@ -48,6 +48,7 @@ const USAGE = `usage: deno task bench [options]
   --duration S         seconds per throughput run (default 2.5, quick 0.5)
   --ours-cmd "cmd"     start "ours" with this command instead of deno run main.ts
                        ("-a 127.0.0.1 -p PORT" is appended)
+  --ours-dir DIR       run ours / ours-codec from DIR/main.ts (another checkout, e.g. "before")
   --no-ws              skip WebSocket scenarios
   --no-mem             skip the memory rows (mem-*: fresh servers, RSS from /proc)
   --soak S             seconds of the mem-soak row (default 60, quick 10; 300 = the long soak)
@@ -65,6 +66,8 @@ interface Cli {
   reps: number | null;
   duration: number | null;
   oursCmd: string | null;
+  /** Another checkout whose main.ts runs as ours / ours-codec. */
+  oursDir?: string;
   ws: boolean;
   mem: boolean;
   soakSec: number | null;
@@ -133,6 +136,10 @@ function parseArgs(args: string[]): Cli {
       case "--no-ws":
         cli.ws = false;
         break;
+      case "--ours-dir":
+        cli.oursDir = value(i, a);
+        i++;
+        break;
       case "--no-mem":
         cli.mem = false;
         break;
@@ -193,8 +200,8 @@ function pickTargets(cli: Cli): Target[] {
     (cli.oursCmd ? ["ours", "nats-server"] : ["ours", "ours-codec", "nats-server"]);
   const out: Target[] = [];
   for (const name of names) {
-    if (name === "ours") out.push(cli.oursCmd ? customOurs(cli.oursCmd) : oursTarget());
-    else if (name === "ours-codec" || name === "codec") out.push(oursCodecTarget());
+    if (name === "ours") out.push(cli.oursCmd ? customOurs(cli.oursCmd) : oursTarget(cli.oursDir));
+    else if (name === "ours-codec" || name === "codec") out.push(oursCodecTarget(cli.oursDir));
     else if (name === "nats-server" || name === "nats") out.push(natsServerTarget());
     else throw new Error(`unknown target ${name} (known: ours, ours-codec, nats-server)`);
   }

@@ -332,9 +332,11 @@ function denoMainTarget(
   name: string,
   wsExtra: readonly string[],
   more: Pick<Target, "wsOnly" | "wsCompression" | "wsNoCompressionWhy" | "wsExpectOutput">,
+  checkout?: string,
 ): Target {
-  const main = new URL("../../main.ts", import.meta.url);
-  const mainPath = decodeURIComponent(main.pathname);
+  const mainPath = checkout !== undefined
+    ? `${checkout.replace(/\/+$/, "")}/main.ts`
+    : decodeURIComponent(new URL("../../main.ts", import.meta.url).pathname);
   return {
     name,
     websocket: true,
@@ -366,24 +368,27 @@ function denoMainTarget(
   };
 }
 
-/** "ours": this project's server with the default WebSocket engine (native). */
-export function oursTarget(): Target {
+/**
+ * "ours": this project's server with the default WebSocket engine (native); `checkout` runs the
+ * main.ts of another checkout of the project instead (e.g. a "before" worktree).
+ */
+export function oursTarget(checkout?: string): Target {
   return denoMainTarget("ours", [], {
     wsExpectOutput: /Websocket engine: native/,
     wsNoCompressionWhy: "the native engine has no permessage-deflate; ours-codec covers them",
-  });
+  }, checkout);
 }
 
 /**
  * "ours-codec": the same server with `engine: codec` and `compression: true`; WebSocket rows
  * only (its TCP path is the same as "ours").
  */
-export function oursCodecTarget(): Target {
+export function oursCodecTarget(checkout?: string): Target {
   return denoMainTarget("ours-codec", ["engine: codec", "compression: true"], {
     wsOnly: true,
     wsCompression: true,
     wsExpectOutput: /Websocket engine: codec/,
-  });
+  }, checkout);
 }
 
 /**
