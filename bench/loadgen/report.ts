@@ -68,7 +68,11 @@ export function renderTable(
       const mb = refRes?.metrics.find((m) => m.name === name);
       const ratios = others.map((t) => {
         const ma = ms[targets.indexOf(t)];
-        if (ma && mb && Number.isFinite(ma.value) && Number.isFinite(mb.value) && mb.value > 0) {
+        // (A negative value, e.g. a shrinking RSS slope, has no meaningful ratio.)
+        if (
+          ma && mb && Number.isFinite(ma.value) && Number.isFinite(mb.value) && mb.value > 0 &&
+          ma.value >= 0
+        ) {
           return `${(ma.value / mb.value).toFixed(2)}x`;
         }
         return "-";
