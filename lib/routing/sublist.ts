@@ -79,8 +79,11 @@ const DEFAULT_CACHE_MAX = 1024;
 class TrieNode<S> {
   /** Level below this token, created when a longer subject passes through. */
   next: Level<S> | null = null;
-  /** Plain subscriptions ending here (lazy). */
-  plain: Set<S> | null = null;
+  /**
+   * Plain subscriptions ending here (lazy): an array while few (a Set costs ~100 bytes more per
+   * node, and most nodes hold one subscription), a Set beyond SMALL_PLAIN.
+   */
+  plain: S[] | Set<S> | null = null;
   /** Queue subscriptions ending here, by queue name (lazy). */
   queues: Map<string, Set<S>> | null = null;
 
@@ -89,6 +92,9 @@ class TrieNode<S> {
       (this.next === null || this.next.isEmpty());
   }
 }
+
+/** A node keeps up to this many plain subscriptions in an array, in a Set beyond it. */
+const SMALL_PLAIN = 8;
 
 /** A level keeps literal children in small arrays up to this size, in a Map beyond it. */
 const SMALL_LEVEL = 16;
@@ -101,32 +107,36 @@ function sig(t: string): number {
   return ((t.length & 0x3fff) << 16) | t.charCodeAt(t.length - 1);
 }
 
+/** Entries of a small level: signature, key, node, repeated (one array per level). */
+type LevelEntries<S> = (number | string | TrieNode<S>)[];
+
 class Level<S> {
   /**
    * Literal children. Tokens looked up during a match are fresh substrings, and hashing them
-   * for a Map costs more than comparing a handful of strings, so small levels scan parallel
-   * arrays (keys, their signatures, nodes) and only levels wider than SMALL_LEVEL use a Map.
+   * for a Map costs more than comparing a handful of strings, so small levels scan one array of
+   * (signature, key, node) triples and only levels wider than SMALL_LEVEL use a Map. The array is
+   * created with the first child at its exact size: most levels of a wide trie have one child,
+   * and three growable arrays per level were ~200 bytes of every subscription.
    */
-  keys: string[] = [];
-  sigs: number[] = [];
-  vals: TrieNode<S>[] = [];
+  ents: LevelEntries<S> | null = null;
   map: Map<string, TrieNode<S>> | null = null;
   pwc: TrieNode<S> | null = null;
   fwc: TrieNode<S> | null = null;
 
   isEmpty(): boolean {
     return this.pwc === null && this.fwc === null &&
-      (this.map === null ? this.keys.length === 0 : this.map.size === 0);
+      (this.map === null ? this.ents === null : this.map.size === 0);
   }
 
   /** Literal child for token `t`. */
   literal(t: string): TrieNode<S> | undefined {
     const map = this.map;
     if (map !== null) return map.get(t);
-    const sigs = this.sigs;
+    const e = this.ents;
+    if (e === null) return undefined;
     const sg = sig(t);
-    for (let i = 0; i < sigs.length; i++) {
-      if (sigs[i] === sg && this.keys[i] === t) return this.vals[i];
+    for (let i = 0; i < e.length; i += 3) {
+      if (e[i] === sg && e[i + 1] === t) return e[i + 2] as TrieNode<S>;
     }
     return undefined;
   }
@@ -140,6 +150,12 @@ class Level<S> {
     return this.literal(t) ?? null;
   }
 
+  /** Appends a literal child to the small-level array. */
+  #push(t: string, n: TrieNode<S>): void {
+    if (this.ents === null) this.ents = [sig(t), t, n];
+    else this.ents.push(sig(t), t, n);
+  }
+
   /** Child for token `t`, created if missing. */
   ensureChild(t: string): TrieNode<S> {
     if (t.length === 1) {
@@ -149,19 +165,18 @@ class Level<S> {
     let n = this.literal(t);
     if (n === undefined) {
       n = new TrieNode<S>();
+      const e = this.ents;
       if (this.map !== null) {
         this.map.set(t, n);
-      } else if (this.keys.length < SMALL_LEVEL) {
-        this.keys.push(t);
-        this.sigs.push(sig(t));
-        this.vals.push(n);
+      } else if (e === null || e.length < SMALL_LEVEL * 3) {
+        this.#push(t, n);
       } else {
         this.map = new Map<string, TrieNode<S>>();
-        for (let i = 0; i < this.keys.length; i++) this.map.set(this.keys[i], this.vals[i]);
+        for (let i = 0; i < e.length; i += 3) {
+          this.map.set(e[i + 1] as string, e[i + 2] as TrieNode<S>);
+        }
         this.map.set(t, n);
-        this.keys = [];
-        this.sigs = [];
-        this.vals = [];
+        this.ents = null;
       }
     }
     return n;
@@ -175,25 +190,24 @@ class Level<S> {
       this.fwc = null;
     } else if (this.map !== null) {
       this.map.delete(t);
-      // Back to arrays once well below the threshold (hysteresis avoids flapping).
+      // Back to the array once well below the threshold (hysteresis avoids flapping).
       if (this.map.size <= SMALL_LEVEL / 2) {
-        for (const [k, v] of this.map) {
-          this.keys.push(k);
-          this.sigs.push(sig(k));
-          this.vals.push(v);
-        }
+        const map = this.map;
         this.map = null;
+        for (const [k, v] of map) this.#push(k, v);
       }
     } else {
-      const i = this.keys.indexOf(t);
-      if (i < 0) return;
-      const last = this.keys.length - 1;
-      this.keys[i] = this.keys[last];
-      this.sigs[i] = this.sigs[last];
-      this.vals[i] = this.vals[last];
-      this.keys.pop();
-      this.sigs.pop();
-      this.vals.pop();
+      const e = this.ents;
+      if (e === null) return;
+      let i = 0;
+      while (i < e.length && e[i + 1] !== t) i += 3;
+      if (i >= e.length) return;
+      const last = e.length - 3;
+      e[i] = e[last];
+      e[i + 1] = e[last + 1];
+      e[i + 2] = e[last + 2];
+      e.length = last;
+      if (last === 0) this.ents = null;
     }
   }
 
@@ -204,8 +218,10 @@ class Level<S> {
       total += 1;
       if (n.next !== null) total += n.next.countNodes();
     };
-    const literals = this.map !== null ? this.map.values() : this.vals;
-    for (const n of literals) visit(n);
+    if (this.map !== null) { for (const n of this.map.values()) visit(n); }
+    else if (this.ents !== null) {
+      for (let i = 2; i < this.ents.length; i += 3) visit(this.ents[i] as TrieNode<S>);
+    }
     visit(this.pwc);
     visit(this.fwc);
     return total;
@@ -227,9 +243,11 @@ function findGroup<S extends Subscription>(groups: readonly (readonly S[])[], qu
 }
 
 function addNode<S extends Subscription>(n: TrieNode<S>, out: Builder<S>): void {
-  if (n.plain !== null) {
+  const p = n.plain;
+  if (p !== null) {
     const plain = out.plain ??= [];
-    for (const s of n.plain) plain.push(s);
+    if (Array.isArray(p)) { for (let i = 0; i < p.length; i++) plain.push(p[i]); }
+    else for (const s of p) plain.push(s);
   }
   if (n.queues !== null) {
     const queues = out.queues ??= [];
@@ -391,9 +409,16 @@ export class Sublist<S extends Subscription> {
     }
     const q = sub.queue;
     if (!q) {
-      const plain = n.plain ??= new Set<S>();
-      if (plain.has(sub)) return;
-      plain.add(sub);
+      const plain = n.plain;
+      if (plain === null) n.plain = [sub];
+      else if (!Array.isArray(plain)) {
+        if (plain.has(sub)) return;
+        plain.add(sub);
+      } else {
+        if (plain.includes(sub)) return;
+        if (plain.length < SMALL_PLAIN) plain.push(sub);
+        else n.plain = new Set([...plain, sub]);
+      }
     } else {
       const queues = n.queues ??= new Map<string, Set<S>>();
       let members = queues.get(q);
@@ -449,8 +474,17 @@ export class Sublist<S extends Subscription> {
     const n = nodes[depth - 1];
     const q = sub.queue;
     if (!q) {
-      if (n.plain === null || !n.plain.delete(sub)) return false;
-      if (n.plain.size === 0) n.plain = null;
+      const plain = n.plain;
+      if (plain === null) return false;
+      if (Array.isArray(plain)) {
+        const at = plain.indexOf(sub);
+        if (at < 0) return false;
+        plain.splice(at, 1); // keeps insertion order, as the Set does
+        if (plain.length === 0) n.plain = null;
+      } else {
+        if (!plain.delete(sub)) return false;
+        if (plain.size === 0) n.plain = null;
+      }
     } else {
       const queues = n.queues;
       const members = queues?.get(q);
