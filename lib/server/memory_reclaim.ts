@@ -64,13 +64,19 @@ export class MemoryReclaimer {
   /** Reclaiming collections run so far. */
   runs = 0;
 
-  /** `load` returns the current connections plus subscriptions. */
-  constructor(private readonly load: () => number) {}
+  /**
+   * `load` returns the current connections plus subscriptions; `rss` the resident set size in
+   * bytes (tests pass their own).
+   */
+  constructor(
+    private readonly load: () => number,
+    private readonly rss: () => number = () => Deno.memoryUsage().rss,
+  ) {}
 
   /** Starts polling. */
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#floor = Deno.memoryUsage().rss;
+    this.#floor = this.rss();
     this.#timer = setInterval(() => this.check(), POLL_MS);
     Deno.unrefTimer(this.#timer);
   }
@@ -80,13 +86,13 @@ export class MemoryReclaimer {
     const load = this.load();
     if (load > this.#peak) this.#peak = load;
     if (now - this.#last < RECLAIM_MIN_GAP_MS) return false;
-    if (!reclaimDue(load, this.#peak, Deno.memoryUsage().rss, this.#floor)) return false;
+    if (!reclaimDue(load, this.#peak, this.rss(), this.#floor)) return false;
     const gc = engineGc();
     if (gc === null) return false;
     this.#last = now;
     this.runs++;
     gc({ type: "major", execution: "sync", flavor: "last-resort" });
-    this.#floor = Deno.memoryUsage().rss;
+    this.#floor = this.rss();
     this.#peak = load;
     return true;
   }
