@@ -76,3 +76,28 @@ export function putSizesAndPayload(
   dst[p++] = 10;
   return p;
 }
+
+/** Bytes of one shared slab for small long-lived copies (see {@link smallCopy}). */
+const SLAB_BYTES = 4096;
+/** Copies above this size get their own buffer. */
+const SLAB_MAX_COPY = 64;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabPos = 0;
+
+/**
+ * An owned copy of a short token (e.g. a subscription id) carved from a shared slab: a view
+ * costs ~110 bytes of heap where `slice()` (own ArrayBuffer and backing store) costs ~210 — per
+ * subscription. A slab lives while any of its views does (at most SLAB_BYTES per survivor).
+ */
+export function smallCopy(src: Uint8Array): Uint8Array {
+  const n = src.length;
+  if (n > SLAB_MAX_COPY) return src.slice();
+  if (slabPos + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const out = slab.subarray(slabPos, slabPos + n);
+  for (let i = 0; i < n; i++) out[i] = src[i];
+  slabPos += n;
+  return out;
+}

@@ -10,7 +10,14 @@ import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
 import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
-import { decimalLength, encoder, put, putSizesAndPayload, tokenString } from "./bytes.ts";
+import {
+  decimalLength,
+  encoder,
+  put,
+  putSizesAndPayload,
+  smallCopy,
+  tokenString,
+} from "./bytes.ts";
 import { type ConnectOptions, parseConnect } from "./connect.ts";
 import { Connection, type ConnectionStats } from "./connection.ts";
 import type { PermissionChecker, ServerContext } from "./context.ts";
@@ -270,7 +277,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
         subject,
         queue,
         sid,
-        sidBytes: sidB.slice(),
+        sidBytes: smallCopy(sidB),
         client: this,
         max: 0,
         delivered: 0,

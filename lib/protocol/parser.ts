@@ -234,6 +234,12 @@ export class Parser<H extends OpHandler = OpHandler> {
             (buf[i + 3] === SPACE || buf[i + 3] === TAB)
           ) {
             this.op = this.pubOp;
+            const next = this.fastPub(buf, i + 4, n);
+            if (next === -2) return n;
+            if (next >= 0) {
+              i = next;
+              continue;
+            }
             this.state = State.OpSpace;
             i += 4;
             continue;
@@ -436,6 +442,56 @@ export class Parser<H extends OpHandler = OpHandler> {
     return true;
   }
 
+  /**
+   * A whole PUB control line in `buf` from `from` (just after "PUB "): finds its end and its
+   * tokens in one pass and handles it. Returns the index after its LF, -2 when the connection
+   * must stop, or -1 (nothing changed) when the general path must read it: line not complete in
+   * this read, too long, more than 4 tokens.
+   */
+  private fastPub(buf: Uint8Array, from: number, n: number): number {
+    let k = from;
+    while (k < n && (buf[k] === SPACE || buf[k] === TAB)) k++;
+    if (k >= n) return -1;
+    const argStart = k;
+    const t = this.tok;
+    let count = 0;
+    let start = k++;
+    const limit = this.limits.maxControlLine;
+    const max = Math.min(n, argStart + limit + 2);
+    for (; k < max; k++) {
+      const b = buf[k];
+      if (b === LF) break;
+      if (b === SPACE || b === TAB) {
+        if (start >= 0) {
+          if (count === 4) return -1;
+          t[count * 2] = start;
+          t[count * 2 + 1] = k;
+          count++;
+          start = -1;
+        }
+      } else if (start < 0) start = k;
+    }
+    if (k >= max) return -1;
+    let e = k;
+    if (buf[e - 1] === CR) e--;
+    if (e - argStart > limit) return -1;
+    if (start >= 0 && start < e) {
+      if (count === 4) return -1;
+      t[count * 2] = start;
+      t[count * 2 + 1] = e;
+      count++;
+    }
+    this.state = State.Start;
+    if (!this.pubTokens(buf, count, false)) return -2;
+    // The payload too, when it is all here and well terminated (else the Payload state reads it).
+    const p = k + 1;
+    const size = this.size;
+    if (n - p < size + 2 || buf[p + size] !== CR || buf[p + size + 1] !== LF) return p;
+    this.state = State.Start;
+    this.payloadDone(buf.subarray(p, p + size));
+    return p + size + 2;
+  }
+
   /** PUB/HPUB arguments in `arg[from, to)`. */
   private pubArgs(arg: Uint8Array, from: number, to: number, withHeaders: boolean): boolean {
     if (withHeaders && !this.limits.headers) return this.silentClose();
@@ -455,6 +511,12 @@ export class Parser<H extends OpHandler = OpHandler> {
         }
       } else if (start < 0) start = i;
     }
+    return this.pubTokens(arg, count, withHeaders);
+  }
+
+  /** PUB/HPUB with `count` tokens at `this.tok` offsets into `arg`. */
+  private pubTokens(arg: Uint8Array, count: number, withHeaders: boolean): boolean {
+    const t = this.tok;
     const base = withHeaders ? 3 : 2;
     if (count !== base && count !== base + 1) return this.silentClose();
     const last = count - 1;
