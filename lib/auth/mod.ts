@@ -24,7 +24,6 @@ export {
   hasGatewayReplyPrefix,
   isReservedReply,
   type PermissionChecker,
-  subjectHasWildcard,
   SYS_QUEUE_GROUP,
 } from "./permissions.ts";
 export {
@@ -39,13 +38,8 @@ export {
   createKeyPair,
   createNonce,
   createServerId,
-  decodePublicKey,
-  isValidPublicAccountKey,
-  isValidPublicServerKey,
-  isValidPublicUserKey,
   type NkeyPair,
   NONCE_LEN,
-  PREFIX as NKEY_PREFIX,
   verifyNonceSignature,
 } from "./nkeys.ts";
 export { bcryptHash, bcryptVerifySync, isBcrypt } from "./bcrypt.ts";

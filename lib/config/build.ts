@@ -36,14 +36,8 @@ import {
 import type { ConfigMap, ConfigNode } from "./parser.ts";
 import { readFile } from "./parser.ts";
 import { defaultOptions, type ServerOptions, type TlsOptions } from "./options.ts";
-import {
-  isSubsetMatch,
-  isValidPublicKey,
-  isValidSubject,
-  PREFIX_ACCOUNT,
-  PREFIX_USER,
-  subjectIsLiteral,
-} from "./subjects.ts";
+import { isValidSubject, subjectHasWildcard, subjectIsSubsetOf } from "../core/subject.ts";
+import { isValidPublicKey, PREFIX } from "../core/nkey.ts";
 import { suggest } from "./suggest.ts";
 import type { OptionsMeta } from "./freeze.ts";
 
@@ -935,7 +929,7 @@ class Builder {
       }
       const u: UserConfig = { account };
       if (nkey !== "") {
-        if (!isValidPublicKey(nkey, PREFIX_USER)) {
+        if (!isValidPublicKey(nkey, PREFIX.user)) {
           this.err(nkeyTk ?? last, "Not a valid public nkey for a user");
           continue;
         }
@@ -1206,7 +1200,7 @@ class Builder {
         const lk = k.toLowerCase();
         switch (lk) {
           case "nkey":
-            if (v.kind !== "string" || !isValidPublicKey(v.value, PREFIX_ACCOUNT)) {
+            if (v.kind !== "string" || !isValidPublicKey(v.value, PREFIX.account)) {
               this.err(v, `Not a valid public nkey for an account: ${goPercentQ(v)}`);
             } else acc.nkey = v.value;
             break;
@@ -1532,7 +1526,7 @@ class Builder {
       const list = (approved.get(exporter) ?? []).filter((e) => e.stream === stream);
       if (list.length === 0 || !isValidSubject(subject)) return false;
       const e = list.find((e) => e.subject === subject) ??
-        list.find((e) => isSubsetMatch(subject, e.subject));
+        list.find((e) => subjectIsSubsetOf(subject, e.subject));
       if (!e) return false;
       return e.accounts === undefined || e.accounts.includes(importer);
     };
@@ -1546,7 +1540,7 @@ class Builder {
       let why: string | undefined;
       if (im.stream) {
         if (!authorized(im.account, im.acc, im.from, true)) why = "stream import not authorized";
-        else if (im.prefix !== undefined && !subjectIsLiteral(im.prefix)) {
+        else if (im.prefix !== undefined && subjectHasWildcard(im.prefix)) {
           why = "stream import prefix can not contain wildcard tokens";
         } else {
           const key = `${im.acc}\u0000${im.account}\u0000${im.from}`;

@@ -5,7 +5,7 @@
 import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
-import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
+import { isValidLiteralSubject, isValidSubject } from "../core/subject.ts";
 import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
 import { type ConnectOptions, parseConnect } from "./connect.ts";
 import type { Account, Origin, PermissionChecker, ServerContext } from "./context.ts";

@@ -34,7 +34,12 @@ import { encoder, tokenString } from "../protocol/bytes.ts";
 import type { Account, AccountLinks, ImportTrail, Origin } from "../protocol/context.ts";
 import { deliverInAccount, deliverLocal } from "../protocol/deliver.ts";
 import type { ClientSub, Subscriber } from "../protocol/subscription.ts";
-import { isValidSubject, subjectIsSubsetOf, subjectMatchesPattern } from "../routing/subject.ts";
+import {
+  isValidSubject,
+  subjectHasWildcard as hasWildcard,
+  subjectIsSubsetOf,
+  subjectMatchesPattern,
+} from "../core/subject.ts";
 import { Sublist } from "../routing/sublist.ts";
 
 /** How many responses a service export may send per request. */
@@ -52,11 +57,6 @@ const RESPONSE_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 
 function tokens(s: string): string[] {
   return s.split(".");
-}
-
-function hasWildcard(s: string): boolean {
-  for (const t of tokens(s)) if (t === "*" || t === ">") return true;
-  return false;
 }
 
 /** Go's SubjectsCollide: whether two (wildcard) subjects can match a common literal subject. */

@@ -4,8 +4,8 @@ import {
   createPermissionChecker,
   hasGatewayReplyPrefix,
   isReservedReply,
-  subjectHasWildcard,
 } from "../../lib/auth/permissions.ts";
+import { subjectHasWildcard } from "../../lib/core/subject.ts";
 import {
   goQuote,
   publishViolation,
