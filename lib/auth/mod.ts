@@ -29,7 +29,6 @@ export {
 export {
   AUTHENTICATION_TIMEOUT,
   AUTHORIZATION_VIOLATION,
-  goQuote,
   publishViolation,
   replyViolation,
   subscribeViolation,

@@ -32,7 +32,7 @@ import {
   goTime,
   parseGoDuration,
   splitHostPort,
-} from "./gofmt.ts";
+} from "../core/gofmt.ts";
 import type { ConfigMap, ConfigNode } from "./parser.ts";
 import { readFile } from "./parser.ts";
 import { defaultOptions, type ServerOptions, type TlsOptions } from "./options.ts";
@@ -770,14 +770,12 @@ class Builder {
   private listen(n: ConfigNode): { host: string; port: number } | undefined {
     if (n.kind === "int") return { host: "", port: Number(n.value) };
     if (n.kind === "string") {
-      let host: string;
-      let port: string;
-      try {
-        [host, port] = splitHostPort(n.value);
-      } catch {
+      const hp = splitHostPort(n.value);
+      if (!hp.ok) {
         this.err(n, `could not parse address string ${goQuote(n.value)}`);
         return undefined;
       }
+      const { host, port } = hp;
       const p = goAtoi(port);
       if (p === undefined) {
         this.err(n, `could not parse port ${goQuote(port)}`);

@@ -2,7 +2,7 @@
  * Startup validation: what nats-server 2.9.10 checks in NewServer (`validateOptions`), not at
  * parse time. `nats-server -t` does not run these. The CLI prints each as `nats-server: <err>`.
  */
-import { formatGoDuration, goQuote } from "./gofmt.ts";
+import { formatGoDuration, goQuote, joinHostPort } from "../core/gofmt.ts";
 import type { ServerOptions } from "./options.ts";
 
 const msToNs = (ms: number) => BigInt(Math.round(ms * 1e6));
@@ -117,11 +117,6 @@ function noAuthUserError(opts: ServerOptions, name: string | undefined): string 
   }
   if (users.some((u) => u.user === name)) return undefined;
   return `no_auth_user: "${name}" not present as user in authorization block or account configuration`;
-}
-
-function joinHostPort(host: string, port: number): string {
-  const h = host.includes(":") ? `[${host}]` : host;
-  return `${h}:${port}`;
 }
 
 const isHex = (c: string | undefined) => c !== undefined && /^[0-9a-fA-F]$/.test(c);

@@ -2,6 +2,7 @@
  * One client connection: the protocol state machine between a transport's bytes and the
  * account's subscriptions. Transport-agnostic: TCP and WebSocket connections are the same here.
  */
+import { joinHostPort } from "../core/gofmt.ts";
 import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
@@ -106,10 +107,9 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
   /** `host:port - cid:N`, the reference's log prefix. */
   toString(): string {
     const p = this.transport.peer;
-    const host = p.hostname.includes(":") ? `[${p.hostname}]` : p.hostname;
     const fwd = p.ws?.forwardedFor ? `${p.ws.forwardedFor}/` : "";
     const tag = p.kind === "WEBSOCKET" ? "wid" : "cid";
-    return `${fwd}${host}:${p.port} - ${tag}:${this.cid}`;
+    return `${fwd}${joinHostPort(p.hostname, p.port)} - ${tag}:${this.cid}`;
   }
 
   /** Whether this connection is closed or closing. */

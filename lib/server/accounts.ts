@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { goQuote } from "../auth/errors.ts";
+import { goQuote } from "../core/gofmt.ts";
 import type { AccountConfig, ExportConfig } from "../auth/types.ts";
 import { encoder, tokenString } from "../protocol/bytes.ts";
 import type { Account, AccountLinks, ImportTrail, Origin } from "../protocol/context.ts";

@@ -3,6 +3,7 @@
  * `ServerContext` every client connection consults. Transports feed bytes into
  * `ClientConnection`s; nothing here parses the protocol.
  */
+import { joinHostPort } from "../core/gofmt.ts";
 import { createAuthenticator, warnings as authWarnings } from "../auth/authenticator.ts";
 import { createNonce, createServerId } from "../auth/nkeys.ts";
 import { createPermissionChecker } from "../auth/permissions.ts";
@@ -158,7 +159,7 @@ export class NatsServer implements ServerContext {
       await this.monitor?.close();
       throw err;
     }
-    this.log.info(`Listening for client connections on ${hostPort(o.host, this.ports.client)}`);
+    this.log.info(`Listening for client connections on ${joinHostPort(o.host, this.ports.client)}`);
     if (o.tls) this.log.info("TLS required for client connections");
     this.tcp?.serve((conn) => this.acceptTcp(conn)).catch((err) => {
       if (!this.shuttingDown) this.log.error(`Error accepting client connection: ${err}`);
@@ -202,18 +203,18 @@ export class NatsServer implements ServerContext {
   portsInfo(): Record<string, string[]> {
     const hosts = expandHost(this.options.host);
     const info: Record<string, string[]> = {
-      nats: hosts.map((h) => `nats://${hostPort(h, this.ports.client)}`),
+      nats: hosts.map((h) => `nats://${joinHostPort(h, this.ports.client)}`),
     };
     if (this.monitor) {
       const { scheme, port } = this.monitor;
       info.monitoring = expandHost(this.options.monitor.host).map((h) =>
-        `${scheme}://${hostPort(h, port)}`
+        `${scheme}://${joinHostPort(h, port)}`
       );
     }
     if (this.ws) {
       const { scheme, listener } = this.ws;
       info.websocket = expandHost(this.options.websocket.host).map((h) =>
-        `${scheme}://${hostPort(h, listener.port)}`
+        `${scheme}://${joinHostPort(h, listener.port)}`
       );
     }
     return info;
@@ -439,10 +440,6 @@ function advertisedHostPort(
   const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(advertise.trim());
   if (!m) return { host, port };
   return { host: m[1], port: m[2] ? Number(m[2]) : port };
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** `0.0.0.0`/`::` expand to the machine's addresses when --allow-sys permits reading them. */

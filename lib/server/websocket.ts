@@ -23,7 +23,7 @@ import type {
   WsListenerOptions,
   WsTlsConfig,
 } from "../transport/ws/engine.ts";
-import { goQuote, goSplitHostPort } from "../transport/ws/gourl.ts";
+import { atoiError, goQuote, joinHostPort, parseGoInt, splitHostPort } from "../core/gofmt.ts";
 import { startCodecWsListener } from "../transport/ws/codec_engine.ts";
 import { startNativeWsListener } from "../transport/ws/native_engine.ts";
 import { parseAllowedOrigins } from "../transport/ws/origin.ts";
@@ -150,22 +150,6 @@ function listenErrText(err: unknown, ws: WebSocketOptions): string {
   return errText(err);
 }
 
-/** Go's `strconv.Atoi` on a port text, with its error wording. */
-function goAtoi(s: string): number | string {
-  const m = /^[+-]?[0-9]+$/.exec(s);
-  if (!m) return `strconv.Atoi: parsing ${goQuote(s)}: invalid syntax`;
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || Math.abs(n) > 2 ** 63 - 1) {
-    return `strconv.Atoi: parsing ${goQuote(s)}: value out of range`;
-  }
-  return n;
-}
-
-/** `net.JoinHostPort`. */
-function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * The reference's `getConnectURLs` for websocket: with `advertise` (`host[:port]`, a missing
  * or 0/-1 port means the ws port) one `host:port`; otherwise the listen host:port (0.0.0.0/::
@@ -181,11 +165,12 @@ export function websocketConnectUrls(
   const fail = (why: string): never => {
     throw new Error(`Unable to get websocket connect URLs: ${why}`);
   };
-  let sp = goSplitHostPort(advertise);
-  if (!sp.ok && sp.why === "missing port in address") sp = goSplitHostPort(`${advertise}:${port}`);
+  let sp = splitHostPort(advertise);
+  if (!sp.ok && sp.why === "missing port in address") sp = splitHostPort(`${advertise}:${port}`);
   if (!sp.ok) return fail(sp.error);
-  const p = goAtoi(sp.port.trim());
-  if (typeof p === "string") return fail(p);
+  const portText = sp.port.trim();
+  const p = parseGoInt(portText);
+  if (typeof p === "string") return fail(atoiError(portText, p));
   return [joinHostPort(sp.host.trim(), p === 0 || p === -1 ? port : p)];
 }
 

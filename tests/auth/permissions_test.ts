@@ -6,12 +6,8 @@ import {
   isReservedReply,
 } from "../../lib/auth/permissions.ts";
 import { subjectHasWildcard } from "../../lib/core/subject.ts";
-import {
-  goQuote,
-  publishViolation,
-  replyViolation,
-  subscribeViolation,
-} from "../../lib/auth/errors.ts";
+import { publishViolation, replyViolation, subscribeViolation } from "../../lib/auth/errors.ts";
+import { goQuote } from "../../lib/core/gofmt.ts";
 import type { Permissions, SubjectPermission } from "../../lib/auth/types.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@
  * @module
  */
 
+import { joinHostPort } from "../../core/gofmt.ts";
 import type net from "node:net";
 import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
 import { TcpListener, TcpTransport } from "../tcp.ts";
@@ -79,11 +80,6 @@ const SHUTDOWN_WAIT_MS = 3000;
 /** A raw byte pipe: the TCP transport or a node socket transport, before any framing. */
 interface Pipe extends Transport {
   readInto(sink: ByteSink): Promise<void>;
-}
-
-/** `host:port` as Go prints a remote address. */
-function goAddr(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
 function bounded(p: Promise<unknown>, ms: number): Promise<void> {
@@ -200,7 +196,7 @@ export class CodecWsTransport implements Transport {
           });
           break;
         case "error": {
-          const who = goAddr(this.peer.hostname, this.peer.port);
+          const who = joinHostPort(this.peer.hostname, this.peer.port);
           this.#logDebug(`${who} - websocket ${ev.kind} error: ${ev.message}`);
           // Read Error skips the flush (as the reference): what earlier frames produced is
           // dropped, the close frame goes out best effort.
@@ -279,7 +275,7 @@ class Session implements ByteSink {
     kill: () => void,
   ) {
     this.phase = isTls ? "tls" : "http";
-    this.addr = goAddr(hostname, port);
+    this.addr = joinHostPort(hostname, port);
     this.#kill = kill;
     this.#startTimer();
   }

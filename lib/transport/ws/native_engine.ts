@@ -34,6 +34,7 @@
  *
  * @module
  */
+import { joinHostPort } from "../../core/gofmt.ts";
 import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
 import type { StartWsListener, WsEngineHooks, WsListener, WsListenerOptions } from "./engine.ts";
 import {
@@ -206,13 +207,6 @@ export class NativeWsTransport implements Transport {
   }
 }
 
-/** `host:port` as Go prints a remote address (`[::1]:port` for IPv6). */
-function remoteString(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
-}
-
 /** Starts the native engine (`Deno.serve` + `Deno.upgradeWebSocket`). */
 export const startNativeWsListener: StartWsListener = (
   opts: WsListenerOptions,
@@ -243,7 +237,7 @@ export const startNativeWsListener: StartWsListener = (
     const upgradeReq = { method: req.method, headers: new Headers(req.headers), url: req.url };
     const res = checkUpgradeRequest(upgradeReq, { ...checkOpts, remoteIp: remote.hostname });
     if (!res.ok) {
-      hooks.logError(handshakeErrorLog(remoteString(remote), res.reason));
+      hooks.logError(handshakeErrorLog(joinHostPort(remote.hostname, remote.port), res.reason));
       return new Response(res.body, { status: res.status, headers: res.headers });
     }
     if (closing) return new Response("Service Unavailable\n", { status: 503 });
@@ -252,7 +246,7 @@ export const startNativeWsListener: StartWsListener = (
     try {
       ({ socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 }));
     } catch (err) {
-      hooks.logError(handshakeErrorLog(remoteString(remote), String(err)));
+      hooks.logError(handshakeErrorLog(joinHostPort(remote.hostname, remote.port), String(err)));
       return new Response("Bad Request\n", { status: 400 });
     }
     for (const [k, v] of res.responseHeaders) {
