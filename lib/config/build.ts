@@ -21,7 +21,7 @@ import type {
   SubjectPermission,
   UserConfig,
 } from "../auth/types.ts";
-import type { ConnectionKind } from "../protocol/transport.ts";
+import { type ConnectionKind, isConnectionKind } from "../core/kinds.ts";
 import { ConfigError } from "./errors.ts";
 import {
   formatGoDuration,
@@ -51,14 +51,6 @@ export interface BuildResult {
 type Pos = Pick<ConfigNode, "file" | "line" | "col">;
 
 const GLOBAL_ACCOUNT = "$G";
-const CONNECTION_TYPES = new Set<string>([
-  "STANDARD",
-  "WEBSOCKET",
-  "LEAFNODE",
-  "LEAFNODE_WS",
-  "MQTT",
-  "MQTT_WS",
-]);
 
 // ---------------------------------------------------------------------------------------------
 // Key tables (every key the reference knows in each block, for hints and for "known" checks).
@@ -954,8 +946,8 @@ class Builder {
     const bad: string[] = [];
     for (const s of list) {
       const u = s.toUpperCase();
-      if (CONNECTION_TYPES.has(u)) {
-        if (!out.includes(u as ConnectionKind)) out.push(u as ConnectionKind);
+      if (isConnectionKind(u)) {
+        if (!out.includes(u)) out.push(u);
       } else bad.push(u);
     }
     if (bad.length) this.err(n, `invalid connection types ${goQuoteList(bad)}`);

@@ -11,7 +11,8 @@ import { decimalLength, encoder, put, putInt, tokenString } from "./bytes.ts";
 import { type ConnectOptions, parseConnect } from "./connect.ts";
 import type { Account, Origin, PermissionChecker, ServerContext } from "./context.ts";
 import { deliverInAccount } from "./deliver.ts";
-import { Closed, Err } from "./errors.ts";
+import { Err } from "./errors.ts";
+import { Closed, closeDescriptor } from "../core/close_reasons.ts";
 import { infoLine } from "./info.ts";
 import { Outbound } from "./outbound.ts";
 import { Parser, type ParserHandler } from "./parser.ts";
@@ -230,7 +231,7 @@ export class ClientConnection implements ParserHandler, Subscriber, Origin {
     this.held = null;
     const finish = () => {
       this.out.close();
-      this.transport.close(reason);
+      this.transport.close(closeDescriptor(reason));
     };
     if (!flush) return finish();
     let timer: ReturnType<typeof setTimeout> | undefined;

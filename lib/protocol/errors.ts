@@ -1,6 +1,6 @@
 /**
- * The reference's exact protocol error texts (sent as `-ERR '<text>'\r\n`) and closed-state
- * reasons (shown in monitoring and mapped to WebSocket close statuses), in one place.
+ * The reference's exact protocol error texts (sent as `-ERR '<text>'\r\n`). Closed-state
+ * reasons are `Closed` in lib/core/close_reasons.ts.
  */
 
 /** `-ERR` texts of nats-server 2.9.10. */
@@ -18,27 +18,6 @@ export const Err = {
   badProtocol: "invalid client protocol",
   noRespondersNeedsHeaders: "no responders requires headers support",
   tlsRequired: "Secure Connection - TLS Required",
-} as const;
-
-/** `ClosedState.String()` values of the reference. */
-export const Closed = {
-  clientClosed: "Client Closed",
-  authTimeout: "Authentication Timeout",
-  authViolation: "Authentication Failure",
-  slowConsumerPending: "Slow Consumer (Pending Bytes)",
-  slowConsumerDeadline: "Slow Consumer (Write Deadline)",
-  writeError: "Write Error",
-  readError: "Read Error",
-  parseError: "Parse Error",
-  staleConnection: "Stale Connection",
-  protocolViolation: "Protocol Violation",
-  badClientProtocol: "Bad Client Protocol Version",
-  maxConnections: "Maximum Connections Exceeded",
-  maxControlLine: "Maximum Control Line Exceeded",
-  maxPayload: "Maximum Message Payload Exceeded",
-  serverShutdown: "Server Shutdown",
-  noRespondersNeedsHeaders: "No Responders Requires Headers",
-  tlsHandshakeError: "TLS Handshake Failure",
 } as const;
 
 /** Encodes `-ERR '<text>'\r\n`. */

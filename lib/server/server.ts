@@ -17,7 +17,8 @@ import type {
   ServerContext,
   ServerStats,
 } from "../protocol/context.ts";
-import { Closed, Err } from "../protocol/errors.ts";
+import { Err } from "../protocol/errors.ts";
+import { Closed, closeDescriptor, SERVER_SHUTDOWN_CLOSE } from "../core/close_reasons.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "./accounts.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
@@ -270,7 +271,7 @@ export class NatsServer implements ServerContext {
     this.accounts.close();
     for (const c of [...this.clients.values()]) c.close(Closed.serverShutdown, false);
     this.clients.clear();
-    await this.ws?.listener.close();
+    await this.ws?.listener.close(SERVER_SHUTDOWN_CLOSE);
     await this.closeTlsPort();
     await monitorClosed;
     for (const f of this.processFiles) {
@@ -372,7 +373,7 @@ export class NatsServer implements ServerContext {
     });
     const client = this.addClient(transport);
     transport.upgraded.then(() => {
-      if (client.isClosed) return transport.close("");
+      if (client.isClosed) return transport.close(closeDescriptor(""));
       transport.readInto(client);
     }, (err: Error) => {
       if (client.isClosed) return;

@@ -16,6 +16,7 @@
 import type { WebSocketOptions } from "../config/options.ts";
 import type { Logger } from "../protocol/context.ts";
 import type { ByteSink, Transport } from "../protocol/transport.ts";
+import { SERVER_SHUTDOWN_CLOSE } from "../core/close_reasons.ts";
 import { parseTrustedProxies } from "../transport/ws/cidr.ts";
 import type {
   StartWsListener,
@@ -236,7 +237,7 @@ export async function startWebsocket(
   try {
     connectUrls = websocketConnectUrls(ws.advertise, ws.host, listener.port);
   } catch (err) {
-    await listener.close();
+    await listener.close(SERVER_SHUTDOWN_CLOSE);
     throw err;
   }
   return { listener, choice, scheme, connectUrls };

@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { CloseDescriptor } from "../core/close_reasons.ts";
 import { Buffer } from "node:buffer";
 import { createHash, X509Certificate } from "node:crypto";
 import net from "node:net";
@@ -211,7 +212,7 @@ export class NodeSocketTransport implements Transport {
     });
   }
 
-  close(_reason: string): void {
+  close(_how?: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     this.socket.destroy();
@@ -225,7 +226,7 @@ export class NodeSocketTransport implements Transport {
         if (ended) return;
         ended = true;
         sink.transportClosed(this.#closed ? undefined : err);
-        this.close("");
+        this.close();
         resolve();
       };
       this.socket.on("data", (chunk: Uint8Array) => {
@@ -364,7 +365,7 @@ export class StartTlsTransport implements Transport {
     );
   }
 
-  close(_reason: string): void {
+  close(_how?: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);

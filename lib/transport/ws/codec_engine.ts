@@ -28,7 +28,7 @@
  *   logDebug: () => {},
  * });
  * console.log(listener.port);
- * await listener.close();
+ * await listener.close(SERVER_SHUTDOWN_CLOSE);
  * ```
  *
  * @module
@@ -36,7 +36,9 @@
 
 import { joinHostPort } from "../../core/gofmt.ts";
 import type net from "node:net";
-import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
+import type { ByteSink, PeerInfo, Transport } from "../../protocol/transport.ts";
 import { TcpListener, TcpTransport } from "../tcp.ts";
 import {
   listenNet,
@@ -48,11 +50,11 @@ import {
 import type { StartWsListener, WsEngineHooks, WsListener, WsListenerOptions } from "./engine.ts";
 import {
   BROWSER_MAX_FRAME,
-  closeFrameForReason,
   concatBytes,
   DEFAULT_MAX_DECOMPRESSED,
   encodeBinaryFrames,
   type EncodeBinaryOptions,
+  encodeCloseFrame,
   WsFrameDecoder,
 } from "./frames.ts";
 import {
@@ -81,6 +83,9 @@ const SHUTDOWN_WAIT_MS = 3000;
 interface Pipe extends Transport {
   readInto(sink: ByteSink): Promise<void>;
 }
+
+/** Closing after a close frame already went out (or when none may be sent). */
+const NO_CLOSE_FRAME: CloseDescriptor = { wsCode: null, text: "" };
 
 function bounded(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -192,7 +197,7 @@ export class CodecWsTransport implements Transport {
           queueMicrotask(() => {
             this.#sendCloseFrame(ev.reply);
             this.#endSink();
-            this.close("Client Closed");
+            this.close(NO_CLOSE_FRAME);
           });
           break;
         case "error": {
@@ -202,7 +207,7 @@ export class CodecWsTransport implements Transport {
           // dropped, the close frame goes out best effort.
           if (ev.reply) this.#sendCloseFrame(ev.reply);
           this.#endSink(new Error(ev.message));
-          this.close("Read Error");
+          this.close(NO_CLOSE_FRAME);
           break;
         }
       }
@@ -235,16 +240,18 @@ export class CodecWsTransport implements Transport {
    * errors and slow consumers, none when one already went out), waits for queued frames (bounded
    * by {@link CLOSE_FLUSH_MS}) and closes the socket. Idempotent.
    */
-  close(reason: string): void {
+  close(how: CloseDescriptor): void {
     if (this.#closing) return;
-    const frame = this.#closeSent ? null : closeFrameForReason(reason);
+    const frame = this.#closeSent || how.wsCode === null
+      ? null
+      : encodeCloseFrame(how.wsCode, how.text);
     if (frame) this.#sendCloseFrame(frame);
     this.#closing = true;
     if (!this.#closeSent || this.#inflight === 0) {
-      this.#pipe.close(reason);
+      this.#pipe.close(how);
       return;
     }
-    bounded(this.#tail, CLOSE_FLUSH_MS).then(() => this.#pipe.close(reason));
+    bounded(this.#tail, CLOSE_FLUSH_MS).then(() => this.#pipe.close(how));
   }
 }
 
@@ -311,7 +318,7 @@ class Session implements ByteSink {
     this.phase = "done";
     this.clearTimer();
     this.engine.sessions.delete(this);
-    if (this.pipe) this.pipe.close("");
+    if (this.pipe) this.pipe.close(NO_CLOSE_FRAME);
     this.#kill();
   }
 
@@ -319,7 +326,7 @@ class Session implements ByteSink {
   start(pipe: Pipe): void {
     this.pipe = pipe;
     if (this.phase === "done") {
-      pipe.close("");
+      pipe.close(NO_CLOSE_FRAME);
       return;
     }
     this.phase = "http";
@@ -375,7 +382,7 @@ class Session implements ByteSink {
     this.phase = "done";
     this.clearTimer();
     this.engine.sessions.delete(this);
-    bounded(this.#write(bytes), CLOSE_FLUSH_MS).then(() => pipe.close(""));
+    bounded(this.#write(bytes), CLOSE_FLUSH_MS).then(() => pipe.close(NO_CLOSE_FRAME));
   }
 
   #onHead(head: HttpRequestHead, rest: Uint8Array): void {
@@ -532,7 +539,13 @@ class CodecEngine implements WsListener {
       return;
     }
     const pipe = new TcpTransport(conn, "WEBSOCKET");
-    const s = new Session(this, pipe.peer.hostname, pipe.peer.port, false, () => pipe.close(""));
+    const s = new Session(
+      this,
+      pipe.peer.hostname,
+      pipe.peer.port,
+      false,
+      () => pipe.close(NO_CLOSE_FRAME),
+    );
     this.sessions.add(s);
     s.start(pipe);
   }
@@ -593,7 +606,7 @@ class CodecEngine implements WsListener {
     raw.on("data", onData);
   }
 
-  close(): Promise<void> {
+  close(how: CloseDescriptor): Promise<void> {
     if (this.#closed) return this.#closed;
     this.closing = true;
     this.#closed = (async () => {
@@ -603,7 +616,7 @@ class CodecEngine implements WsListener {
       const waits: Promise<void>[] = [];
       for (const s of [...this.sessions]) {
         if (s.ws) {
-          s.ws.close("Server Shutdown");
+          s.ws.close(how);
           waits.push(s.ws.whenGone());
         } else {
           s.abort();

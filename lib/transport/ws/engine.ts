@@ -3,6 +3,7 @@
  * `Deno.upgradeWebSocket`) and the own RFC 6455 codec over raw sockets. The server picks one
  * and never sees the difference.
  */
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
 import type { ByteSink, Transport } from "../../protocol/transport.ts";
 import type { AllowedOrigins } from "./origin.ts";
 import type { Cidr } from "./cidr.ts";
@@ -64,8 +65,11 @@ export interface WsListener {
    * dropping upgraded sockets, so it answers new requests with 503 until `close()`.
    */
   stopAccepting(): void;
-  /** Stops accepting and closes every upgraded connection (close 1001 "Server Shutdown"). */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and closes every upgraded connection the way `how` says (the server passes
+   * the "Server Shutdown" close, 1001).
+   */
+  close(how: CloseDescriptor): Promise<void>;
 }
 
 /** Starts an engine. */

@@ -29,13 +29,15 @@
  *   logDebug: () => {},
  * });
  * console.log(listener.port);
- * await listener.close();
+ * await listener.close(SERVER_SHUTDOWN_CLOSE);
  * ```
  *
  * @module
  */
 import { joinHostPort } from "../../core/gofmt.ts";
-import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
+import type { ByteSink, PeerInfo, Transport } from "../../protocol/transport.ts";
 import type { StartWsListener, WsEngineHooks, WsListener, WsListenerOptions } from "./engine.ts";
 import {
   checkUpgradeRequest,
@@ -44,12 +46,7 @@ import {
   type UpgradeAccepted,
   type UpgradeCheckOptions,
 } from "./handshake.ts";
-import {
-  BROWSER_MAX_FRAME,
-  closeBodyText,
-  closeStatusForReason,
-  sendsCloseFrame,
-} from "./frames.ts";
+import { BROWSER_MAX_FRAME, closeBodyText } from "./frames.ts";
 
 /** `write()` resolves once `socket.bufferedAmount` is at or below this many bytes. */
 export const WS_HIGH_WATER_MARK = 256 * 1024;
@@ -77,8 +74,8 @@ export interface NativeWsTransportOptions {
 
 /**
  * A `WebSocket` from `Deno.upgradeWebSocket` as a protocol transport. Every write becomes one
- * binary message (several of ≤ `maxFrame` bytes for browsers); `close(reason)` sends the
- * reference's close status and body for that reason.
+ * binary message (several of ≤ `maxFrame` bytes for browsers); `close(how)` sends the close
+ * status and body it is given.
  */
 export class NativeWsTransport implements Transport {
   readonly peer: PeerInfo;
@@ -191,13 +188,13 @@ export class NativeWsTransport implements Transport {
    * Deno offers no way to drop the TCP connection, so an empty close frame is sent instead.
    * Idempotent.
    */
-  close(reason: string): void {
+  close(how: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     const s = this.#socket;
     if (s.readyState === WebSocket.CLOSING || s.readyState === WebSocket.CLOSED) return;
     try {
-      if (sendsCloseFrame(reason)) s.close(closeStatusForReason(reason), closeBodyText(reason));
+      if (how.wsCode !== null) s.close(how.wsCode, closeBodyText(how.text));
       else s.close();
     } catch {
       try {
@@ -224,6 +221,7 @@ export const startNativeWsListener: StartWsListener = (
   const live = new Set<NativeWsTransport>();
   let closing = false;
   let accepting = true;
+  let closeWith: CloseDescriptor = { wsCode: null, text: "" };
 
   const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
     if (!accepting) {
@@ -277,7 +275,7 @@ export const startNativeWsListener: StartWsListener = (
     socket.onopen = () => {
       if (closing) {
         transport.watch();
-        transport.close("Server Shutdown");
+        transport.close(closeWith);
         return;
       }
       if (res.kind === "client") {
@@ -332,14 +330,15 @@ export const startNativeWsListener: StartWsListener = (
     stopAccepting(): void {
       accepting = false;
     },
-    close(): Promise<void> {
+    close(how: CloseDescriptor): Promise<void> {
       if (closed) return closed;
       closing = true;
       accepting = false;
+      closeWith = how;
       closed = (async () => {
         const waits: Promise<void>[] = [];
         for (const t of live) {
-          t.close("Server Shutdown");
+          t.close(how);
           waits.push(t.whenGone());
         }
         // Give the close frames a moment to go out before the server drops every socket.
