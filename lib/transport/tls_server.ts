@@ -272,6 +272,32 @@ export function listenNet(
   });
 }
 
+/** Length of a TLS record header: enough to tell TLS from plain text. */
+export const TLS_RECORD_HEADER_LEN = 5;
+
+/**
+ * Collects at least the first `n` bytes `raw` sends (all that arrived so far), then stops
+ * reading (pauses the socket, removes the listener) and hands them to `done`, once.
+ */
+export function peekFirstBytes(
+  raw: net.Socket,
+  n: number,
+  done: (head: Uint8Array) => void,
+): void {
+  let head = new Uint8Array(0);
+  const onData = (chunk: Uint8Array) => {
+    const next = new Uint8Array(head.length + chunk.length);
+    next.set(head);
+    next.set(chunk, head.length);
+    head = next;
+    if (head.length < n) return;
+    raw.off("data", onData);
+    raw.pause();
+    done(head);
+  };
+  raw.on("data", onData);
+}
+
 /**
  * Whether `head` (at least 5 bytes) starts like a TLS record: handshake or alert content type and
  * a plausible version, as Go's crypto/tls checks a server's first record.
@@ -389,15 +415,7 @@ export class StartTlsTransport implements Transport {
 
   #peekThenHandshake(): void {
     const raw = this.#raw;
-    let head = new Uint8Array(0);
-    const onData = (chunk: Uint8Array) => {
-      const next = new Uint8Array(head.length + chunk.length);
-      next.set(head);
-      next.set(chunk, head.length);
-      head = next;
-      if (head.length < 5) return;
-      raw.off("data", onData);
-      raw.pause();
+    peekFirstBytes(raw, TLS_RECORD_HEADER_LEN, (head) => {
       if (!looksLikeTlsRecord(head)) return this.#fail(NOT_TLS);
       this.#handshaking = true;
       this.#acceptor.handshake(raw, head).then((ts) => {
@@ -416,8 +434,7 @@ export class StartTlsTransport implements Transport {
         this.peer.tls = peer;
         this.#resolve();
       }, (err: Error) => this.#fail(err.message));
-    };
-    raw.on("data", onData);
+    });
   }
 
   #matchesPin(peer: TlsPeer): boolean {

@@ -44,6 +44,8 @@ import {
   listenNet,
   type NetListener,
   NodeSocketTransport,
+  peekFirstBytes,
+  TLS_RECORD_HEADER_LEN,
   TlsAcceptor,
   tlsPeerInfo,
 } from "../tls_server.ts";
@@ -566,15 +568,7 @@ class CodecEngine implements WsListener {
       if (s.phase === "tls" && !handshaking) s.abort();
     });
     // Peek at the first record header: plain HTTP gets Go's answer instead of a TLS alert.
-    let first = new Uint8Array(0);
-    const onData = (chunk: Uint8Array) => {
-      const next = new Uint8Array(first.length + chunk.length);
-      next.set(first);
-      next.set(chunk, first.length);
-      first = next;
-      if (first.length < 5) return;
-      raw.off("data", onData);
-      raw.pause();
+    peekFirstBytes(raw, TLS_RECORD_HEADER_LEN, (first) => {
       if (looksLikeHttp(first)) {
         s.phase = "done";
         s.clearTimer();
@@ -602,8 +596,7 @@ class CodecEngine implements WsListener {
         );
         s.abort();
       });
-    };
-    raw.on("data", onData);
+    });
   }
 
   close(how: CloseDescriptor): Promise<void> {
