@@ -3,6 +3,8 @@
  * `ServerContext` every client connection consults. Transports feed bytes into
  * `ClientConnection`s; nothing here parses the protocol.
  */
+import { loadTlsMaterial } from "../transport/tls_material.ts";
+import { readFile } from "../config/parser.ts";
 import { joinHostPort } from "../core/gofmt.ts";
 import { createAuthenticator, warnings as authWarnings } from "../auth/authenticator.ts";
 import { createNonce, createServerId } from "../auth/nkeys.ts";
@@ -411,12 +413,13 @@ async function listenTls(
   onConnection: (raw: net.Socket) => void,
 ): Promise<{ listener: NetListener; acceptor: TlsAcceptor }> {
   const t = o.tls!;
-  const acceptor = new TlsAcceptor({
-    certPem: await Deno.readTextFile(t.certFile!),
-    keyPem: await Deno.readTextFile(t.keyFile!),
-    caPem: t.caFile ? await Deno.readTextFile(t.caFile) : undefined,
-    verify: t.verify || t.verifyAndMap,
-  });
+  const loaded = loadTlsMaterial(t, readFile);
+  if (!loaded.ok) throw new Error(loaded.error);
+  const { certPem, keyPem, caPem } = loaded.material;
+  if (certPem === undefined || keyPem === undefined) {
+    throw new Error("missing 'cert_file' in TLS configuration");
+  }
+  const acceptor = new TlsAcceptor({ certPem, keyPem, caPem, verify: t.verify || t.verifyAndMap });
   try {
     const listener = await listenNet(o.host, o.port === -1 ? 0 : o.port, onConnection);
     return { listener, acceptor };

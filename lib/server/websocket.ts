@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { loadTlsMaterial } from "../transport/tls_material.ts";
+import { readFile } from "../config/parser.ts";
 import type { WebSocketOptions } from "../config/options.ts";
 import type { Logger } from "../protocol/context.ts";
 import type { ByteSink, Transport } from "../protocol/transport.ts";
@@ -24,7 +26,7 @@ import type {
   WsListenerOptions,
   WsTlsConfig,
 } from "../transport/ws/engine.ts";
-import { atoiError, goQuote, joinHostPort, parseGoInt, splitHostPort } from "../core/gofmt.ts";
+import { atoiError, joinHostPort, parseGoInt, splitHostPort } from "../core/gofmt.ts";
 import { startCodecWsListener } from "../transport/ws/codec_engine.ts";
 import { startNativeWsListener } from "../transport/ws/native_engine.ts";
 import { parseAllowedOrigins } from "../transport/ws/origin.ts";
@@ -87,10 +89,10 @@ export interface BuiltWsOptions {
  * Builds the engine options: port -1 → 0, TLS PEM files read, allowed origins and trusted
  * proxies parsed. Throws an Error with the reference's text when something is unusable.
  */
-export async function buildWsListenerOptions(
+export function buildWsListenerOptions(
   ws: WebSocketOptions,
   maxDecompressedBytes?: number,
-): Promise<BuiltWsOptions> {
+): BuiltWsOptions {
   const warnings: string[] = [];
   const origins = parseAllowedOrigins(ws.allowedOrigins);
   if (!origins.ok) throw new Error(origins.error);
@@ -107,19 +109,11 @@ export async function buildWsListenerOptions(
           : "missing 'cert_file' in TLS configuration",
       );
     }
-    const read = async (path: string, what: string) => {
-      try {
-        return await Deno.readTextFile(path);
-      } catch (err) {
-        throw new Error(`websocket: unable to read ${what} ${goQuote(path)}: ${errText(err)}`);
-      }
-    };
-    tls = {
-      certPem: await read(t.certFile, "cert_file"),
-      keyPem: await read(t.keyFile, "key_file"),
-      verify: t.verify || t.verifyAndMap,
-    };
-    if (t.caFile) tls.caPem = await read(t.caFile, "ca_file");
+    const loaded = loadTlsMaterial(t, readFile);
+    if (!loaded.ok) throw new Error(`websocket: ${loaded.error}`);
+    const { certPem, keyPem, caPem } = loaded.material;
+    tls = { certPem: certPem!, keyPem: keyPem!, verify: t.verify || t.verifyAndMap };
+    if (caPem !== undefined) tls.caPem = caPem;
   }
   const options: WsListenerOptions = {
     host: ws.host,
@@ -213,7 +207,7 @@ export async function startWebsocket(
         `use engine "codec" or "auto"`,
     );
   }
-  const built = await buildWsListenerOptions(ws, hooks.maxDecompressedBytes);
+  const built = buildWsListenerOptions(ws, hooks.maxDecompressedBytes);
   for (const w of built.warnings) log.error(w);
   log.info(`Websocket engine: ${choice.engine} (${choice.reason})`);
   for (const f of choice.ignored) {
