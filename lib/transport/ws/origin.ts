@@ -6,7 +6,7 @@
  */
 
 import { splitHostPort } from "../../core/gofmt.ts";
-import { goUrlParse, goUrlParseRequestURI } from "./gourl.ts";
+import { goUrlParse, goUrlParseRequestURI } from "../../core/gourl.ts";
 
 /** One entry of the allowed-origins table (keyed by lower-cased host). */
 export interface AllowedOrigin {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { goQuoteBytes } from "../../core/gofmt.ts";
+import { goQuoteBytes } from "./gofmt.ts";
 
 /** A parsed URL: only the fields the origin rules use. */
 export interface GoUrl {
@@ -33,6 +33,16 @@ export type GoUrlResult = { ok: true; url: GoUrl } | { ok: false; error: string 
  */
 export function goQuoteByteString(s: string): string {
   return goQuoteBytes(toBytes(s));
+}
+
+/**
+ * A JS (Unicode) string as the Go string of its UTF-8 bytes, one char per byte: how a config
+ * value is handed to the parsers here, which read byte strings as Go does.
+ */
+export function utf8ByteString(s: string): string {
+  let out = "";
+  for (const b of new TextEncoder().encode(s)) out += String.fromCharCode(b);
+  return out;
 }
 
 /** ByteString → bytes; a string with chars above U+00FF is UTF-8 encoded instead. */
