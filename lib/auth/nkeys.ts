@@ -67,38 +67,16 @@ export function decodeSignature(sig: string): Uint8Array | null {
 // ---------------------------------------------------------------------------------------------
 // ed25519
 
-const SPKI_PREFIX = new Uint8Array([
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x03,
-  0x21,
-  0x00,
-]);
-const PKCS8_PREFIX = new Uint8Array([
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
+/** DER of an ed25519 public key: this prefix, then the 32 key bytes (SubjectPublicKeyInfo). */
+const SPKI_PREFIX = hexBytes("302a300506032b6570032100");
+/** DER of an ed25519 private key: this prefix, then the 32 seed bytes (PKCS#8). */
+const PKCS8_PREFIX = hexBytes("302e020100300506032b657004220420");
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
 
 const KEY_CACHE_MAX = 1024;
 const keyCache = new Map<string, KeyObject>();

@@ -102,6 +102,23 @@ function isWild(s: string, i: number, c: number): boolean {
 }
 
 /**
+ * Length of the token at `pi` of `pattern` when `subject` has the identical token at `si`
+ * (same characters, both ending together), else -1.
+ */
+function sameToken(pattern: string, pi: number, subject: string, si: number): number {
+  const pl = pattern.length;
+  const sl = subject.length;
+  let n = 0;
+  for (; pi + n < pl; n++) {
+    const c = pattern.charCodeAt(pi + n);
+    if (c === DOT) break;
+    if (si + n === sl || subject.charCodeAt(si + n) !== c) return -1;
+  }
+  if (si + n < sl && subject.charCodeAt(si + n) !== DOT) return -1;
+  return n;
+}
+
+/**
  * Whether the literal `subject` is matched by the (possibly wildcard) `pattern`:
  * `*` consumes exactly one token, `>` one or more. Tokens of `subject` are compared verbatim,
  * so a `*`/`>` token in `subject` only matches a wildcard or the identical literal
@@ -123,12 +140,10 @@ export function subjectMatchesPattern(pattern: string, subject: string): boolean
       pi++;
     } else {
       // Literal token: same characters, then both tokens end together.
-      for (; pi < pl; pi++, si++) {
-        const c = pattern.charCodeAt(pi);
-        if (c === DOT) break;
-        if (si === sl || subject.charCodeAt(si) !== c) return false;
-      }
-      if (si < sl && subject.charCodeAt(si) !== DOT) return false;
+      const n = sameToken(pattern, pi, subject, si);
+      if (n < 0) return false;
+      pi += n;
+      si += n;
     }
     // Both at a `.` or at the end.
     if (pi === pl) return si === sl;
@@ -168,12 +183,10 @@ export function subjectIsSubsetOf(subject: string, pattern: string): boolean {
     } else {
       // Pattern literal: the subject token must be the identical literal (a `*` never is).
       if (isWild(subject, si, STAR)) return false;
-      for (; pi < pl; pi++, si++) {
-        const c = pattern.charCodeAt(pi);
-        if (c === DOT) break;
-        if (si === sl || subject.charCodeAt(si) !== c) return false;
-      }
-      if (si < sl && subject.charCodeAt(si) !== DOT) return false;
+      const n = sameToken(pattern, pi, subject, si);
+      if (n < 0) return false;
+      pi += n;
+      si += n;
     }
     if (pi === pl) return si === sl;
     if (si === sl) return false;
