@@ -34,7 +34,7 @@ import {
 } from "../core/gofmt.ts";
 import type { ConfigMap, ConfigNode } from "./parser.ts";
 import { readFile } from "./parser.ts";
-import { loadTlsMaterial } from "../transport/tls_material.ts";
+import { loadTlsMaterial } from "./tls_material.ts";
 import { defaultOptions, type ServerOptions, type TlsOptions } from "./options.ts";
 import { isValidSubject, subjectHasWildcard, subjectIsSubsetOf } from "../core/subject.ts";
 import { isValidPublicKey, PREFIX } from "../core/nkey.ts";

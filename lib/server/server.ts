@@ -3,7 +3,7 @@
  * `ServerContext` every client connection consults. Transports feed bytes into
  * `ClientConnection`s; nothing here parses the protocol.
  */
-import { loadTlsMaterial } from "../transport/tls_material.ts";
+import { loadTlsMaterial } from "../config/tls_material.ts";
 import { readFile } from "../config/parser.ts";
 import { joinHostPort } from "../core/gofmt.ts";
 import { createAuthenticator, warnings as authWarnings } from "../auth/authenticator.ts";

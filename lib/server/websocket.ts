@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { loadTlsMaterial } from "../transport/tls_material.ts";
+import { loadTlsMaterial } from "../config/tls_material.ts";
 import { readFile } from "../config/parser.ts";
 import type { WebSocketOptions } from "../config/options.ts";
 import type { Logger } from "../protocol/context.ts";

@@ -1,7 +1,7 @@
 /**
  * The one TLS-material loader: reads `cert_file`, `key_file` and `ca_file` and validates them as
  * the reference's GenTLSConfig does (tls.LoadX509KeyPair, x509.CertPool.AppendCertsFromPEM),
- * with its error texts. Config validation and every TLS listener use it.
+ * with its error texts. Config validation and every TLS listener (wired in lib/server) use it.
  *
  * @module
  */
