@@ -145,9 +145,8 @@ export function subjectMatchesPattern(pattern: string, subject: string): boolean
       pi += n;
       si += n;
     }
-    // Both at a `.` or at the end.
-    if (pi === pl) return si === sl;
-    if (si === sl) return false;
+    // Both at a `.` or at the end: done when either string is.
+    if (pi === pl || si === sl) return pi === pl && si === sl;
     pi++;
     si++;
   }
@@ -188,8 +187,7 @@ export function subjectIsSubsetOf(subject: string, pattern: string): boolean {
       pi += n;
       si += n;
     }
-    if (pi === pl) return si === sl;
-    if (si === sl) return false;
+    if (pi === pl || si === sl) return pi === pl && si === sl;
     pi++;
     si++;
   }
