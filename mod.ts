@@ -45,7 +45,7 @@ export type {
 } from "./lib/auth/types.ts";
 export type { ServerPorts } from "./lib/server/server.ts";
 export type { Logger } from "./lib/protocol/context.ts";
-export type { ConnectionKind } from "./lib/protocol/transport.ts";
+export type { ConnectionKind } from "./lib/core/kinds.ts";
 export { defaultOptions } from "./lib/config/options.ts";
 export { VERSION } from "./lib/server/server.ts";
 

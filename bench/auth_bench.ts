@@ -12,7 +12,8 @@ import { bcryptHash, bcryptVerifySync } from "../lib/auth/bcrypt.ts";
 import { BcryptPool } from "../lib/auth/bcrypt_pool.ts";
 import { blowfishInit } from "../lib/auth/blowfish_table.ts";
 import { computeBlowfishInit } from "../lib/auth/blowfish_pi.ts";
-import { createKeyPair, createNonce, PREFIX, verifyNonceSignature } from "../lib/auth/nkeys.ts";
+import { createKeyPair, createNonce, verifyNonceSignature } from "../lib/auth/nkeys.ts";
+import { decodeSeed, PREFIX } from "../lib/core/nkey.ts";
 import { createPermissionChecker } from "../lib/auth/permissions.ts";
 import { sign } from "node:crypto";
 
@@ -98,7 +99,7 @@ export async function runAuthBench(quick = false) {
     const kp = createKeyPair(PREFIX.user);
     const nonce = createNonce();
     // sign with node:crypto using the seed of our own key pair
-    const { decodeSeed, privateKeyFromSeed } = await import("../lib/auth/nkeys.ts");
+    const { privateKeyFromSeed } = await import("../lib/auth/nkeys.ts");
     const priv = privateKeyFromSeed(decodeSeed(kp.seed)!.key);
     const sig = sign(null, new TextEncoder().encode(nonce), priv).toString("base64url");
     if (!verifyNonceSignature(kp.publicKey, nonce, sig)) throw new Error("nkey");

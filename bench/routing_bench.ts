@@ -7,12 +7,10 @@
 import {
   isValidLiteralSubject,
   isValidSubject,
-  pickQueueMember,
   subjectIsSubsetOf,
   subjectMatchesPattern,
-  Sublist,
-  type Subscription,
-} from "../lib/routing/mod.ts";
+} from "../lib/core/subject.ts";
+import { pickQueueMember, Sublist, type Subscription } from "../lib/routing/mod.ts";
 
 type Sub = Subscription;
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { subjectIsSubsetOf } from "../core/subject.ts";
 import {
   type ActivationClaims,
   isRevoked,
@@ -16,7 +17,6 @@ import {
 import { decodeActivationClaims, timeCheck } from "../auth/jwt/decode.ts";
 import type { JwtAccount, JwtAccountStore } from "../auth/jwt/store.ts";
 import type { ExportConfig, ImportConfig } from "../auth/types.ts";
-import { subjectIsSubsetOf } from "../routing/subject.ts";
 import type { AccountRegistry } from "./registry.ts";
 import type { AccountDefinition } from "./source.ts";
 

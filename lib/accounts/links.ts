@@ -24,10 +24,10 @@
  *
  * @module
  */
+import { isValidSubject, subjectIsSubsetOf } from "../core/subject.ts";
 import { type CrossAccountRoutes, deliverInAccount, deliverLocal } from "../routing/deliver.ts";
 import type { ImportTrail, Message } from "../routing/message.ts";
 import { importAuthorized } from "../core/import_auth.ts";
-import { isValidSubject, subjectIsSubsetOf } from "../routing/subject.ts";
 import { Sublist } from "../routing/sublist.ts";
 import type { Subscriber } from "../routing/subscription.ts";
 import type { Account } from "./account.ts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { goQuote } from "../auth/errors.ts";
+import { isValidSubject } from "../core/subject.ts";
+import { goQuote } from "../core/gofmt.ts";
 import type { AccountConfig, ExportConfig, ImportConfig } from "../auth/types.ts";
-import { isValidSubject } from "../routing/subject.ts";
 import { Account } from "./account.ts";
 import { existingLinks, type LinkContext, Links, ServiceImport } from "./links.ts";
 import { type AccountDefinition, type AccountSource, ConfigAccountSource } from "./source.ts";

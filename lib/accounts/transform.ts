@@ -1,10 +1,10 @@
+import { subjectMatchesPattern } from "../core/subject.ts";
 /**
  * Subject transforms as imports use them (nats-server 2.9.10 `server/subject_transform` in
  * `accounts.go`: newTransform, transformTokenize, transformUntokenize) and Go's SubjectsCollide.
  *
  * @module
  */
-import { subjectMatchesPattern } from "../routing/subject.ts";
 
 function tokens(s: string): string[] {
   return s.split(".");

@@ -18,7 +18,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { mapCertificateToUser } from "./tls_map.ts";
-import type { ConnectionKind, PeerInfo } from "../protocol/transport.ts";
+import type { ConnectionKind } from "../core/kinds.ts";
+import type { PeerInfo } from "../protocol/transport.ts";
 import { isBcrypt } from "./bcrypt.ts";
 import { type BcryptPool, sharedBcryptPool } from "./bcrypt_pool.ts";
 import { verifyNonceSignature } from "./nkeys.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { decodeBits } from "./radix.ts";
+import { decodeBits } from "../core/radix.ts";
 import { blowfishInit } from "./blowfish_table.ts";
 
 /** `^\$2[abxy]\$\d{2}\$` — the reference's test for "this stored password is a bcrypt hash". */

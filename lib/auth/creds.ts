@@ -6,8 +6,9 @@
  *
  * @module
  */
+import { decodeSeed, encodePublicKey, PREFIX } from "../core/nkey.ts";
 import { sign } from "node:crypto";
-import { base64UrlEncode, decodeSeed, encodePublicKey, PREFIX } from "./nkeys.ts";
+import { base64UrlEncode } from "./nkeys.ts";
 import { privateKeyFromSeed, publicKeyFromSeed } from "./nkeys.ts";
 
 /** The content of a `.creds` file. */

@@ -24,13 +24,11 @@ export {
   hasGatewayReplyPrefix,
   isReservedReply,
   type PermissionChecker,
-  subjectHasWildcard,
   SYS_QUEUE_GROUP,
 } from "./permissions.ts";
 export {
   AUTHENTICATION_TIMEOUT,
   AUTHORIZATION_VIOLATION,
-  goQuote,
   publishViolation,
   replyViolation,
   subscribeViolation,
@@ -39,13 +37,8 @@ export {
   createKeyPair,
   createNonce,
   createServerId,
-  decodePublicKey,
-  isValidPublicAccountKey,
-  isValidPublicServerKey,
-  isValidPublicUserKey,
   type NkeyPair,
   NONCE_LEN,
-  PREFIX as NKEY_PREFIX,
   verifyNonceSignature,
 } from "./nkeys.ts";
 export { bcryptHash, bcryptVerifySync, isBcrypt } from "./bcrypt.ts";

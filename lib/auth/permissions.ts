@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { subjectIsSubsetOf, subjectMatchesPattern } from "../routing/subject.ts";
+import { subjectHasWildcard, subjectIsSubsetOf, subjectMatchesPattern } from "../core/subject.ts";
 import type { Permissions, ResponsePermission } from "./types.ts";
 
 /** `allow_responses` defaults (`DEFAULT_ALLOW_RESPONSE_MAX_MSGS`, `..._EXPIRATION`). */
@@ -33,20 +33,6 @@ const MAX_PUB_CACHE = 128;
 const MAX_DENY_CACHE = 256;
 const PRUNE_SIZE = 32;
 const REPLY_PERM_LIMIT = 4096;
-
-/** Whether a subject contains a `*` or `>` token (Go's subjectHasWildcard). */
-export function subjectHasWildcard(subject: string): boolean {
-  for (let i = 0; i < subject.length; i++) {
-    const c = subject.charCodeAt(i);
-    if (c === 42 || c === 62) {
-      if (
-        (i === 0 || subject.charCodeAt(i - 1) === 46) &&
-        (i + 1 === subject.length || subject.charCodeAt(i + 1) === 46)
-      ) return true;
-    }
-  }
-  return false;
-}
 
 /** Whether the reference's Sublist would accept `s` (no empty token, `>` only last). */
 function insertable(s: string): boolean {

@@ -3,7 +3,8 @@
  * `Authenticator` from it; the protocol asks it to authenticate a CONNECT and gets back an
  * `Identity` (or null for "Authorization Violation").
  */
-import type { ConnectionKind, PeerInfo } from "../protocol/transport.ts";
+import type { ConnectionKind } from "../core/kinds.ts";
+import type { PeerInfo } from "../protocol/transport.ts";
 
 /** A subject permission list: no allow list means everything is allowed; deny wins. */
 export interface SubjectPermission {

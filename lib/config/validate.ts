@@ -2,7 +2,8 @@
  * Startup validation: what nats-server 2.9.10 checks in NewServer (`validateOptions`), not at
  * parse time. `nats-server -t` does not run these. The CLI prints each as `nats-server: <err>`.
  */
-import { formatGoDuration, goQuote } from "./gofmt.ts";
+import { formatGoDuration, joinHostPort } from "../core/gofmt.ts";
+import { goUrlParse, utf8ByteString } from "../core/gourl.ts";
 import type { ServerOptions } from "./options.ts";
 import { validateRemotes } from "./blocks/leafnode_remotes.ts";
 import { peekClaims } from "./blocks/operator.ts";
@@ -83,9 +84,9 @@ export function validateOptions(opts: ServerOptions): string[] {
   if (ws.port !== 0) {
     if (!ws.tls && !ws.noTls) out.push("websocket requires TLS configuration");
     for (const ao of ws.allowedOrigins) {
-      const err = goUrlParseError(ao);
-      if (err) {
-        out.push(`unable to parse allowed origin: ${err}`);
+      const parsed = goUrlParse(utf8ByteString(ao));
+      if (!parsed.ok) {
+        out.push(`unable to parse allowed origin: ${parsed.error}`);
         break;
       }
     }
@@ -151,121 +152,4 @@ function noAuthUserError(opts: ServerOptions, name: string | undefined): string 
   }
   if (users.some((u) => u.user === name)) return undefined;
   return `no_auth_user: "${name}" not present as user in authorization block or account configuration`;
-}
-
-function joinHostPort(host: string, port: number): string {
-  const h = host.includes(":") ? `[${host}]` : host;
-  return `${h}:${port}`;
-}
-
-const isHex = (c: string | undefined) => c !== undefined && /^[0-9a-fA-F]$/.test(c);
-
-/** Go's url.shouldEscape for the host mode. */
-function hostCharNeedsEscape(c: string): boolean {
-  if (/^[a-zA-Z0-9]$/.test(c)) return false;
-  if ("!$&'()*+,;=:[]<>\"".includes(c)) return false;
-  if ("-_.~".includes(c)) return false;
-  return true;
-}
-
-/** Go's url.unescape error (or undefined) for the given mode. */
-function unescapeError(s: string, host: boolean): string | undefined {
-  for (let i = 0; i < s.length;) {
-    const c = s[i];
-    if (c === "%") {
-      if (i + 2 >= s.length || !isHex(s[i + 1]) || !isHex(s[i + 2])) {
-        return `invalid URL escape ${goQuote(s.slice(i, i + 3))}`;
-      }
-      if (host && parseInt(s[i + 1], 16) < 8 && s.slice(i, i + 3) !== "%25") {
-        return `invalid URL escape ${goQuote(s.slice(i, i + 3))}`;
-      }
-      i += 3;
-      continue;
-    }
-    if (host && c.charCodeAt(0) < 0x80 && hostCharNeedsEscape(c)) {
-      return `invalid character ${goQuote(c)} in host name`;
-    }
-    i++;
-  }
-  return undefined;
-}
-
-function parseHostError(host: string): string | undefined {
-  const validPort = (p: string) => p === "" || /^:[0-9]*$/.test(p);
-  if (host.startsWith("[")) {
-    const i = host.lastIndexOf("]");
-    if (i < 0) return "missing ']' in host";
-    const colonPort = host.slice(i + 1);
-    if (!validPort(colonPort)) return `invalid port ${goQuote(colonPort)} after host`;
-  } else {
-    const i = host.lastIndexOf(":");
-    if (i !== -1) {
-      const colonPort = host.slice(i);
-      if (!validPort(colonPort)) return `invalid port ${goQuote(colonPort)} after host`;
-    }
-  }
-  return unescapeError(host, true);
-}
-
-/** The error text of Go's url.Parse(raw), or undefined when it parses. */
-export function goUrlParseError(raw: string): string | undefined {
-  const hash = raw.indexOf("#");
-  const u = hash >= 0 ? raw.slice(0, hash) : raw;
-  const frag = hash >= 0 ? raw.slice(hash + 1) : "";
-  const err = parseError(u);
-  if (err) return `parse ${goQuote(u)}: ${err}`;
-  if (frag !== "") {
-    const fe = unescapeError(frag, false);
-    if (fe) return `parse ${goQuote(raw)}: ${fe}`;
-  }
-  return undefined;
-}
-
-function parseError(rawURL: string): string | undefined {
-  for (let i = 0; i < rawURL.length; i++) {
-    const c = rawURL.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return "net/url: invalid control character in URL";
-  }
-  if (rawURL === "*") return undefined;
-  let scheme = "";
-  let rest = rawURL;
-  for (let i = 0; i < rawURL.length; i++) {
-    const c = rawURL[i];
-    if (/[a-zA-Z]/.test(c)) continue;
-    if (/[0-9+\-.]/.test(c)) {
-      if (i === 0) break;
-      continue;
-    }
-    if (c === ":") {
-      if (i === 0) return "missing protocol scheme";
-      scheme = rawURL.slice(0, i);
-      rest = rawURL.slice(i + 1);
-    }
-    break;
-  }
-  if (rest.endsWith("?") && rest.split("?").length === 2) rest = rest.slice(0, -1);
-  else rest = rest.split("?")[0];
-  if (!rest.startsWith("/")) {
-    if (scheme !== "") return undefined;
-    if (rest.split("/")[0].includes(":")) return "first path segment in URL cannot contain colon";
-  }
-  if ((scheme !== "" || !rest.startsWith("///")) && rest.startsWith("//")) {
-    let authority = rest.slice(2);
-    rest = "";
-    const i = authority.indexOf("/");
-    if (i >= 0) {
-      rest = authority.slice(i);
-      authority = authority.slice(0, i);
-    }
-    const at = authority.lastIndexOf("@");
-    const herr = parseHostError(at < 0 ? authority : authority.slice(at + 1));
-    if (herr) return herr;
-    if (at >= 0) {
-      const userinfo = authority.slice(0, at);
-      if (!/^[a-zA-Z0-9\-._:~!$&'()*+,;=%@]*$/.test(userinfo)) return "net/url: invalid userinfo";
-      const ue = unescapeError(userinfo, false);
-      if (ue) return ue;
-    }
-  }
-  return unescapeError(rest, false);
 }

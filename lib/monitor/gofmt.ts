@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { formatGoDuration, goQuote } from "../config/gofmt.ts";
+import { formatGoDuration, goQuote, parseGoInt } from "../core/gofmt.ts";
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
 
@@ -84,7 +84,6 @@ export class BadRequest extends Error {}
 
 const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
-const MAX_INT64 = (1n << 63n) - 1n;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** `decodeBool`: empty is false; otherwise `strconv.ParseBool`. */
@@ -109,10 +108,8 @@ export function decodeInt(q: URLSearchParams, param: string): number {
       `Error decoding int for '${param}': strconv.Atoi: parsing ${goQuote(s)}: ${why}`,
     );
   };
-  if (!/^[+-]?[0-9]+$/.test(s)) return fail("invalid syntax");
-  const v = BigInt(s);
-  if (v > MAX_INT64 || v < -MAX_INT64 - 1n) return fail("value out of range");
-  return Number(v);
+  const v = parseGoInt(s);
+  return typeof v === "number" ? v : fail(v);
 }
 
 /** `decodeUint64`: empty is 0; otherwise `strconv.ParseUint(s, 10, 64)`. */

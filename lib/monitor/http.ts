@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { joinHostPort } from "../core/gofmt.ts";
 import { accountz, gatewayz, healthz, jsz, leafz, routez } from "./endpoints.ts";
 import { connz } from "./connz.ts";
 import {
@@ -107,7 +108,7 @@ type Handler = (q: URLSearchParams, count: () => void) => Response;
 
 /** Listen error text as Go's `net.Listen` words it. */
 function listenError(err: unknown, host: string, port: number): string {
-  const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const addr = joinHostPort(host, port);
   const op = `listen tcp ${addr}: bind: `;
   if (err instanceof Deno.errors.AddrInUse) return op + "address already in use";
   if (err instanceof Deno.errors.AddrNotAvailable) return op + "cannot assign requested address";
@@ -265,7 +266,7 @@ export function startMonitor(src: MonitorSource, tls?: MonitorTls): RunningMonit
     );
   }
   const bound = server.addr.port;
-  const hp = mo.host.includes(":") ? `[${mo.host}]:${bound}` : `${mo.host}:${bound}`;
+  const hp = joinHostPort(mo.host, bound);
   src.log.info(`Starting ${scheme} monitor on ${hp}`);
   let closing: Promise<void> | undefined;
   return {

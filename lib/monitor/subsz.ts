@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isValidLiteralSubject, subjectMatchesPattern } from "../routing/subject.ts";
+import { isValidLiteralSubject, subjectMatchesPattern } from "../core/subject.ts";
 import type { Sublist } from "../routing/sublist.ts";
 import type { ClientSub } from "../protocol/subscription.ts";
 import { type SubDetail, subDetail } from "./conn_info.ts";

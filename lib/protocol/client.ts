@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { goQuote, publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
+import { Closed } from "../core/close_reasons.ts";
+import { isValidLiteralSubject, isValidSubject } from "../core/subject.ts";
+import { goQuote } from "../core/gofmt.ts";
+import { publishViolation, replyViolation, subscribeViolation } from "../auth/errors.ts";
 import { hasGatewayReplyPrefix, isReservedReply } from "../auth/permissions.ts";
 import type { ConnectCredentials, Identity } from "../auth/types.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
-import { isValidLiteralSubject, isValidSubject } from "../routing/subject.ts";
 import {
   decimalLength,
   encoder,
@@ -21,7 +23,7 @@ import {
 import { type ConnectOptions, parseConnect } from "./connect.ts";
 import { Connection, type ConnectionStats } from "./connection.ts";
 import type { PermissionChecker, ServerContext } from "./context.ts";
-import { Closed, Err } from "./errors.ts";
+import { Err } from "./errors.ts";
 import { type OpTable, parseSize, type PubHandler, splitArgs } from "./parser.ts";
 import type { ClientSub, Subscriber } from "./subscription.ts";
 import type { Transport } from "./transport.ts";

@@ -7,10 +7,11 @@
  *
  * @module
  */
+import { Closed, closeDescriptor } from "../core/close_reasons.ts";
 import type { ConnKind, Origin } from "../routing/message.ts";
 import { encoder } from "./bytes.ts";
 import type { Account, ServerContext } from "./context.ts";
-import { Closed, Err } from "./errors.ts";
+import { Err } from "./errors.ts";
 import { Flow, goDurationMs } from "./flow.ts";
 import { infoLine } from "./info.ts";
 import { Outbound } from "./outbound.ts";
@@ -275,7 +276,7 @@ export abstract class Connection implements OpHandler, Origin {
     this.flow.dispose();
     const finish = () => {
       this.out.close();
-      this.transport.close(reason);
+      this.transport.close(closeDescriptor(reason));
     };
     if (!flush) return finish();
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,6 +1,6 @@
 /**
- * The reference's exact protocol error texts (sent as `-ERR '<text>'\r\n`) and closed-state
- * reasons (shown in monitoring and mapped to WebSocket close statuses), in one place.
+ * The reference's exact protocol error texts (sent as `-ERR '<text>'\r\n`). Closed-state
+ * reasons are `Closed` in lib/core/close_reasons.ts.
  */
 
 /** `-ERR` texts of nats-server 2.9.10. */
@@ -22,31 +22,6 @@ export const Err = {
   accountAuthExpired: "Account Authentication Expired",
   userRevoked: "User Authentication Revoked",
   maxAccountConnections: "maximum account active connections exceeded",
-} as const;
-
-/** `ClosedState.String()` values of the reference. */
-export const Closed = {
-  clientClosed: "Client Closed",
-  authTimeout: "Authentication Timeout",
-  authViolation: "Authentication Failure",
-  slowConsumerPending: "Slow Consumer (Pending Bytes)",
-  slowConsumerDeadline: "Slow Consumer (Write Deadline)",
-  writeError: "Write Error",
-  readError: "Read Error",
-  parseError: "Parse Error",
-  staleConnection: "Stale Connection",
-  protocolViolation: "Protocol Violation",
-  badClientProtocol: "Bad Client Protocol Version",
-  maxConnections: "Maximum Connections Exceeded",
-  maxControlLine: "Maximum Control Line Exceeded",
-  maxPayload: "Maximum Message Payload Exceeded",
-  serverShutdown: "Server Shutdown",
-  noRespondersNeedsHeaders: "No Responders Requires Headers",
-  tlsHandshakeError: "TLS Handshake Failure",
-  authExpired: "Authentication Expired",
-  revoked: "Credentials Revoked",
-  maxAccountConnections: "Maximum Account Connections Exceeded",
-  maxSubscriptions: "Maximum Subscriptions Exceeded",
 } as const;
 
 /** Encodes `-ERR '<text>'\r\n`. */

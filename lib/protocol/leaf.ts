@@ -14,15 +14,16 @@
  *
  * @module
  */
+import { Closed } from "../core/close_reasons.ts";
+import { subjectIsSubsetOf, subjectMatchesPattern } from "../core/subject.ts";
 import type { Identity } from "../auth/types.ts";
 import type { InterestChange } from "../accounts/account.ts";
-import { subjectIsSubsetOf, subjectMatchesPattern } from "../routing/subject.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
 import { decimalLength, encoder, put, putSizesAndPayload, tokenString } from "./bytes.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
-import { Closed, Err } from "./errors.ts";
+import { Err } from "./errors.ts";
 import { infoLine } from "./info.ts";
 import {
   type LeafConnectInfo,

@@ -7,7 +7,8 @@
  * handler call.
  */
 import { tokenString } from "./bytes.ts";
-import { Closed, Err } from "./errors.ts";
+import { Err } from "./errors.ts";
+import { Closed } from "../core/close_reasons.ts";
 
 const CR = 13;
 const LF = 10;

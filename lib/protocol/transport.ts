@@ -1,16 +1,12 @@
 /**
  * The narrow interface a transport (TCP, WebSocket, TLS) hands to the protocol state machine.
  * The protocol never imports a transport; transports never parse NATS.
+ *
+ * @module
  */
 
-/** Connection types as named by `allowed_connection_types` in the reference. */
-export type ConnectionKind =
-  | "STANDARD"
-  | "WEBSOCKET"
-  | "LEAFNODE"
-  | "LEAFNODE_WS"
-  | "MQTT"
-  | "MQTT_WS";
+import type { ConnectionKind } from "../core/kinds.ts";
+import type { CloseDescriptor } from "../core/close_reasons.ts";
 
 /** What a TLS transport learned about the peer certificate (absent on plain connections). */
 export interface TlsPeer {
@@ -51,13 +47,14 @@ export interface PeerInfo {
 /**
  * A bidirectional byte pipe owned by a transport.
  * `write` is called at most once at a time by the protocol's flusher and must write all bytes
- * (looping on partial writes). `close` must be idempotent; `reason` is the reference's
- * ClosedState text (e.g. "Protocol Violation") so a WebSocket can pick its close status.
+ * (looping on partial writes). `close` must be idempotent; `how` says which close frame a
+ * WebSocket sends (see `closeDescriptor` in lib/core/close_reasons.ts); the transport writes
+ * exactly that and knows nothing of NATS close reasons.
  */
 export interface Transport {
   readonly peer: PeerInfo;
   write(data: Uint8Array): Promise<void>;
-  close(reason: string): void;
+  close(how: CloseDescriptor): void;
 }
 
 /** What a transport feeds: the protocol side of a connection. */

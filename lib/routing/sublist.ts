@@ -17,7 +17,7 @@
  * @module
  */
 
-import { subjectMatchesPattern } from "./subject.ts";
+import { subjectHasWildcard, subjectMatchesPattern } from "../core/subject.ts";
 
 /** What the sublist needs from a subscription; identity (the object) is what insert/remove use. */
 export interface Subscription {
@@ -321,14 +321,6 @@ function trieTokens(subject: string): string[] | null {
   return toks;
 }
 
-/** True if the subject has a `*` or `>` token (assumes a valid subject). */
-function hasWildcardToken(toks: readonly string[]): boolean {
-  for (const t of toks) {
-    if (t === "*" || t === ">") return true;
-  }
-  return false;
-}
-
 /**
  * Subscription index: insert/remove subscriptions, match literal subjects to the interested
  * subscriptions. Single-threaded (no locking). Subscriptions are keyed by object identity.
@@ -437,7 +429,7 @@ export class Sublist<S extends Subscription> {
     // out stay as they were).
     const cache = this.#cache;
     if (cache === null || cache.size === 0) return;
-    if (!hasWildcardToken(toks)) {
+    if (!subjectHasWildcard(subject)) {
       // A literal subscription can only change the entry for its own subject.
       const r = cache.get(subject);
       if (r !== undefined) this.#patch(cache, subject, r, sub);
@@ -508,7 +500,7 @@ export class Sublist<S extends Subscription> {
     // Drop the affected cache entries (O(1) each; patching them would copy every result).
     const cache = this.#cache;
     if (cache === null || cache.size === 0) return true;
-    if (!hasWildcardToken(toks)) {
+    if (!subjectHasWildcard(subject)) {
       cache.delete(subject);
     } else {
       for (const key of cache.keys()) {

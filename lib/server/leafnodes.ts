@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type { ConnectionKind } from "../core/kinds.ts";
+import { Closed, closeDescriptor } from "../core/close_reasons.ts";
 import type net from "node:net";
 import { createLeafAuthenticator, type LeafAuthenticate } from "../auth/leaf.ts";
 import { createNonce } from "../auth/nkeys.ts";
@@ -14,14 +16,13 @@ import type { Authenticator, Permissions } from "../auth/types.ts";
 import type { PermissionChecker } from "../auth/permissions.ts";
 import type { RemoteLeafOptions, ServerOptions } from "../config/options.ts";
 import type { Account, Logger, ServerStats } from "../protocol/context.ts";
-import { Closed } from "../protocol/errors.ts";
 import { LeafClosed, LeafConnection, type LeafContext } from "../protocol/leaf.ts";
-import type { ConnectionKind, PeerInfo, Transport } from "../protocol/transport.ts";
+import type { PeerInfo, Transport } from "../protocol/transport.ts";
 import { TcpListener, TcpTransport } from "../transport/tcp.ts";
 import { type NetListener, StartTlsTransport, type TlsAcceptor } from "../transport/tls_server.ts";
 import { dialRemote, type RemoteUrl } from "./leaf_dial.ts";
 import { listenTls, readAfterUpgrade } from "./start_tls.ts";
-import { goListenError } from "./listen_error.ts";
+import { goListenError } from "../core/listen_error.ts";
 
 /** What the leafnode wiring needs from the server. */
 export interface LeafHost {
@@ -370,7 +371,7 @@ class Solicitor {
         await this.sleep(reconnectMs);
         continue;
       }
-      if (this.stopped) return transport.close("");
+      if (this.stopped) return transport.close(closeDescriptor(""));
       let creds: { jwt: string; sign(nonce: string): string } | undefined;
       if (this.remote.credentials) {
         try {
@@ -378,7 +379,7 @@ class Solicitor {
           creds = { jwt: c.jwt, sign: (nonce) => signNonce(c.seed, nonce) };
         } catch (err) {
           log.error(`Error reading credentials file "${this.remote.credentials}": ${err}`);
-          transport.close("");
+          transport.close(closeDescriptor(""));
           await this.sleep(reconnectMs);
           continue;
         }

@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { Closed } from "../core/close_reasons.ts";
 import { decodeAccountClaims, decodeOperatorClaims } from "../auth/jwt/decode.ts";
 import { limitOf, minLimit } from "../auth/jwt/authenticate.ts";
 import { isRevoked } from "../auth/jwt/claims.ts";
 import { type JwtAccount, JwtAccountStore } from "../auth/jwt/store.ts";
 import type { AuthenticatedClient } from "../protocol/context.ts";
-import { Closed, Err } from "../protocol/errors.ts";
+import { Err } from "../protocol/errors.ts";
 import {
   type AccountResolver,
   DirResolver,

@@ -10,12 +10,13 @@
  *
  * @module
  */
-import { goQuote } from "../auth/errors.ts";
+import { Closed } from "../core/close_reasons.ts";
+import { goQuote } from "../core/gofmt.ts";
 import type { ServerOptions } from "../config/options.ts";
 import { validateOptions } from "../config/validate.ts";
 import type { ClientConnection } from "../protocol/client.ts";
 import type { Logger } from "../protocol/context.ts";
-import { Closed, Err } from "../protocol/errors.ts";
+import { Err } from "../protocol/errors.ts";
 import { diffOptions, type LoadedMaterial, type ReloadChange, tlsIdentity } from "./reload_diff.ts";
 import type { ServerLogger } from "./log.ts";
 

@@ -8,9 +8,9 @@
  *
  * @module
  */
+import { formatGoDuration, goFloat } from "../core/gofmt.ts";
 import { allKeyRows } from "../config/keys.ts";
 import type { ServerOptions, TlsOptions } from "../config/options.ts";
-import { formatGoDuration, goFloat } from "../config/gofmt.ts";
 
 /** What applying a change involves beyond swapping the options in. */
 export type ReloadEffect =

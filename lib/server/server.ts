@@ -4,6 +4,7 @@
  * `ClientConnection`s; nothing here parses the protocol.
  */
 import type { ServerLogger } from "./log.ts";
+import { joinHostPort } from "../core/gofmt.ts";
 import { createAuthenticator, warnings as authWarnings } from "../auth/authenticator.ts";
 import { createNonce, createServerId } from "../auth/nkeys.ts";
 import { createPermissionChecker } from "../auth/permissions.ts";
@@ -18,7 +19,8 @@ import type {
   ServerContext,
   ServerStats,
 } from "../protocol/context.ts";
-import { Closed, Err } from "../protocol/errors.ts";
+import { Err } from "../protocol/errors.ts";
+import { Closed, SERVER_SHUTDOWN_CLOSE } from "../core/close_reasons.ts";
 import type { Transport } from "../protocol/transport.ts";
 import { AccountRegistry } from "../accounts/registry.ts";
 import { JwtAccountDefinitions } from "../accounts/jwt_accounts.ts";
@@ -28,7 +30,7 @@ import type net from "node:net";
 import { readWsTls, type RunningWebsocket, startWebsocket } from "./websocket.ts";
 import { type DerivedFrom, OptionsStore } from "./options_store.ts";
 import { MemoryReclaimer } from "./memory_reclaim.ts";
-import { goListenError, joinHostPort } from "./listen_error.ts";
+import { goListenError } from "../core/listen_error.ts";
 import {
   createOperatorState,
   JwtConnections,
@@ -290,7 +292,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     } catch (err) {
       this.shuttingDown = true;
       this.tcp?.close();
-      await this.ws?.listener.close();
+      await this.ws?.listener.close(SERVER_SHUTDOWN_CLOSE);
       await this.leafnodes.close();
       await this.closeTlsPort();
       await this.monitor?.close();
@@ -561,7 +563,7 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
     for (const c of [...this.clients_.values()]) c.close(Closed.serverShutdown, false);
     this.clients_.clear();
     await this.leafnodes.close();
-    await this.ws?.listener.close();
+    await this.ws?.listener.close(SERVER_SHUTDOWN_CLOSE);
     await this.closeTlsPort();
     await monitorClosed;
     this.removePortsFile();

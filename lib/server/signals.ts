@@ -1,3 +1,4 @@
+import { goQuote } from "../core/gofmt.ts";
 /**
  * Process signals as nats-server 2.9.10 handles them, and `--signal <verb>[=<pid>]`, which
  * sends one to a running server.
@@ -13,8 +14,6 @@
  *
  * @module
  */
-
-import { goQuote } from "../auth/errors.ts";
 
 /** What the signal handlers drive. */
 export interface SignalTarget {

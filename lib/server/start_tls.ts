@@ -7,7 +7,9 @@
  * @module
  */
 import type { Logger } from "../protocol/context.ts";
-import { Closed } from "../protocol/errors.ts";
+import { Closed, closeDescriptor } from "../core/close_reasons.ts";
+import { loadTlsMaterial } from "../config/tls_material.ts";
+import { readFile } from "../config/parser.ts";
 import type { ByteSink } from "../protocol/transport.ts";
 import type net from "node:net";
 import type { TlsOptions } from "../config/options.ts";
@@ -32,7 +34,7 @@ export function readAfterUpgrade(
   log: Logger,
 ): void {
   transport.upgraded.then(() => {
-    if (conn.isClosed) return transport.close("");
+    if (conn.isClosed) return transport.close(closeDescriptor(""));
     transport.readInto(conn);
   }, (err: Error) => {
     if (conn.isClosed) return;
@@ -42,13 +44,16 @@ export function readAfterUpgrade(
 }
 
 /** A TLS acceptor for the certificates of `tls` (read now). */
-export async function tlsAcceptor(tls: TlsOptions): Promise<TlsAcceptor> {
-  return new TlsAcceptor({
-    certPem: await Deno.readTextFile(tls.certFile!),
-    keyPem: await Deno.readTextFile(tls.keyFile!),
-    caPem: tls.caFile ? await Deno.readTextFile(tls.caFile) : undefined,
-    verify: tls.verify || tls.verifyAndMap,
-  });
+export function tlsAcceptor(tls: TlsOptions): Promise<TlsAcceptor> {
+  const loaded = loadTlsMaterial(tls, readFile);
+  if (!loaded.ok) return Promise.reject(new Error(loaded.error));
+  const { certPem, keyPem, caPem } = loaded.material;
+  if (certPem === undefined || keyPem === undefined) {
+    return Promise.reject(new Error("missing 'cert_file' in TLS configuration"));
+  }
+  return Promise.resolve(
+    new TlsAcceptor({ certPem, keyPem, caPem, verify: tls.verify || tls.verifyAndMap }),
+  );
 }
 
 /**

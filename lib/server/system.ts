@@ -7,11 +7,11 @@
  *
  * @module
  */
+import { decodePublicKey, PREFIX } from "../core/nkey.ts";
 import type { JwtAccountStore } from "../auth/jwt/store.ts";
 import type { AuthConfig } from "../auth/types.ts";
 import type { ServerOptions } from "../config/options.ts";
 import { decodeAccountClaims, decodeJwt } from "../auth/jwt/decode.ts";
-import { decodePublicKey, PREFIX } from "../auth/nkeys.ts";
 import type { AccountResolver } from "../accounts/jwt_resolvers.ts";
 import type { MonitorSource } from "../monitor/source.ts";
 import { accountz, gatewayz, healthz, jsz, leafz, routez } from "../monitor/endpoints.ts";

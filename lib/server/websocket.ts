@@ -23,11 +23,14 @@ import type {
   WsListenerOptions,
   WsTlsConfig,
 } from "../transport/ws/engine.ts";
-import { goQuote, goSplitHostPort } from "../transport/ws/gourl.ts";
 import { startCodecWsListener } from "../transport/ws/codec_engine.ts";
 import { startNativeWsListener } from "../transport/ws/native_engine.ts";
 import { parseAllowedOrigins } from "../transport/ws/origin.ts";
-import { goListenError, joinHostPort } from "./listen_error.ts";
+import { goListenError } from "../core/listen_error.ts";
+import { atoiError, joinHostPort, parseGoInt, splitHostPort } from "../core/gofmt.ts";
+import { loadTlsMaterial } from "../config/tls_material.ts";
+import { readFile } from "../config/parser.ts";
+import { SERVER_SHUTDOWN_CLOSE } from "../core/close_reasons.ts";
 
 /** The two engines behind the one `StartWsListener` contract. */
 export type WsEngineName = "native" | "codec";
@@ -80,7 +83,15 @@ export function chooseWsEngine(ws: WebSocketOptions): WsEngineChoice {
  * The PEM material of `websocket.tls` (undefined without it), read now. Throws an Error with the
  * reference's text when a file is missing or unreadable.
  */
-export async function readWsTls(ws: WebSocketOptions): Promise<WsTlsConfig | undefined> {
+export function readWsTls(ws: WebSocketOptions): Promise<WsTlsConfig | undefined> {
+  try {
+    return Promise.resolve(readWsTlsNow(ws));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function readWsTlsNow(ws: WebSocketOptions): WsTlsConfig | undefined {
   const t = ws.tls;
   if (!t) return undefined;
   if (!t.certFile || !t.keyFile) {
@@ -90,19 +101,15 @@ export async function readWsTls(ws: WebSocketOptions): Promise<WsTlsConfig | und
         : "missing 'cert_file' in TLS configuration",
     );
   }
-  const read = async (path: string, what: string) => {
-    try {
-      return await Deno.readTextFile(path);
-    } catch (err) {
-      throw new Error(`websocket: unable to read ${what} ${goQuote(path)}: ${errText(err)}`);
-    }
-  };
+  const loaded = loadTlsMaterial(t, readFile);
+  if (!loaded.ok) throw new Error(`websocket: ${loaded.error}`);
+  const { certPem, keyPem, caPem } = loaded.material;
   const tls: WsTlsConfig = {
-    certPem: await read(t.certFile, "cert_file"),
-    keyPem: await read(t.keyFile, "key_file"),
+    certPem: certPem!,
+    keyPem: keyPem!,
     verify: t.verify || t.verifyAndMap,
   };
-  if (t.caFile) tls.caPem = await read(t.caFile, "ca_file");
+  if (caPem !== undefined) tls.caPem = caPem;
   return tls;
 }
 
@@ -146,21 +153,6 @@ export async function buildWsListenerOptions(
   return { options, warnings };
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Go's `strconv.Atoi` on a port text, with its error wording. */
-function goAtoi(s: string): number | string {
-  const m = /^[+-]?[0-9]+$/.exec(s);
-  if (!m) return `strconv.Atoi: parsing ${goQuote(s)}: invalid syntax`;
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || Math.abs(n) > 2 ** 63 - 1) {
-    return `strconv.Atoi: parsing ${goQuote(s)}: value out of range`;
-  }
-  return n;
-}
-
 /**
  * The reference's `getConnectURLs` for websocket: with `advertise` (`host[:port]`, a missing
  * or 0/-1 port means the ws port) one `host:port`; otherwise the listen host:port (0.0.0.0/::
@@ -176,11 +168,12 @@ export function websocketConnectUrls(
   const fail = (why: string): never => {
     throw new Error(`Unable to get websocket connect URLs: ${why}`);
   };
-  let sp = goSplitHostPort(advertise);
-  if (!sp.ok && sp.why === "missing port in address") sp = goSplitHostPort(`${advertise}:${port}`);
+  let sp = splitHostPort(advertise);
+  if (!sp.ok && sp.why === "missing port in address") sp = splitHostPort(`${advertise}:${port}`);
   if (!sp.ok) return fail(sp.error);
-  const p = goAtoi(sp.port.trim());
-  if (typeof p === "string") return fail(p);
+  const portText = sp.port.trim();
+  const p = parseGoInt(portText);
+  if (typeof p === "string") return fail(atoiError(portText, p));
   return [joinHostPort(sp.host.trim(), p === 0 || p === -1 ? port : p)];
 }
 
@@ -250,7 +243,7 @@ export async function startWebsocket(
   try {
     connectUrls = websocketConnectUrls(ws.advertise, ws.host, listener.port);
   } catch (err) {
-    await listener.close();
+    await listener.close(SERVER_SHUTDOWN_CLOSE);
     throw err;
   }
   return { listener, choice, scheme, connectUrls };

@@ -5,10 +5,10 @@
  *
  * @module
  */
+import type { ConnectionKind } from "../core/kinds.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { NodeSocketTransport, tlsPeerInfo } from "./tls_server.ts";
-import type { ConnectionKind } from "../protocol/transport.ts";
 
 /** Dials host:port over TCP, failing after `timeoutMs`. */
 export async function dialTcp(

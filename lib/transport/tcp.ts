@@ -2,7 +2,9 @@
  * Plain TCP transport over `Deno.listen`: accepts sockets, reads into an adaptive buffer and
  * writes whole byte runs (looping on partial writes). Knows bytes and connections, never NATS.
  */
-import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../protocol/transport.ts";
+import type { ConnectionKind } from "../core/kinds.ts";
+import type { CloseDescriptor } from "../core/close_reasons.ts";
+import type { ByteSink, PeerInfo, Transport } from "../protocol/transport.ts";
 
 const MIN_READ = 1024;
 const MAX_READ = 256 * 1024;
@@ -25,7 +27,8 @@ export class TcpTransport implements Transport {
     while (off < data.length) off += await this.conn.write(data.subarray(off));
   }
 
-  close(_reason: string): void {
+  /** Closes the socket (a TCP close has no status: the descriptor is not needed). */
+  close(_how?: CloseDescriptor): void {
     if (this.closed) return;
     this.closed = true;
     try {
@@ -55,7 +58,7 @@ export class TcpTransport implements Transport {
     } catch (err) {
       sink.transportClosed(this.closed ? undefined : err);
     } finally {
-      this.close("");
+      this.close();
     }
   }
 }

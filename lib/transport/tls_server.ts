@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { CloseDescriptor } from "../core/close_reasons.ts";
 import { Buffer } from "node:buffer";
 import { createHash, X509Certificate } from "node:crypto";
 import net from "node:net";
@@ -211,7 +212,7 @@ export class NodeSocketTransport implements Transport {
     });
   }
 
-  close(_reason: string): void {
+  close(_how?: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     this.socket.destroy();
@@ -225,7 +226,7 @@ export class NodeSocketTransport implements Transport {
         if (ended) return;
         ended = true;
         sink.transportClosed(this.#closed ? undefined : err);
-        this.close("");
+        this.close();
         resolve();
       };
       this.socket.on("data", (chunk: Uint8Array) => {
@@ -299,6 +300,34 @@ export function listenNet(
       });
     });
   });
+}
+
+/** Length of a TLS record header: enough to tell TLS from plain text. */
+export const TLS_RECORD_HEADER_LEN = 5;
+
+/**
+ * Collects at least the first `n` bytes `raw` sends (all that arrived so far), then stops
+ * reading (pauses the socket, removes the listener) and hands them to `done`, once; sooner when
+ * `decidedEarly` says the bytes so far already decide.
+ */
+export function peekFirstBytes(
+  raw: net.Socket,
+  n: number,
+  done: (head: Uint8Array) => void,
+  decidedEarly?: (head: Uint8Array) => boolean,
+): void {
+  let head = new Uint8Array(0);
+  const onData = (chunk: Uint8Array) => {
+    const next = new Uint8Array(head.length + chunk.length);
+    next.set(head);
+    next.set(chunk, head.length);
+    head = next;
+    if (head.length < n && !decidedEarly?.(head)) return;
+    raw.off("data", onData);
+    raw.pause();
+    done(head);
+  };
+  raw.on("data", onData);
 }
 
 /**
@@ -409,7 +438,7 @@ export class StartTlsTransport implements Transport {
     );
   }
 
-  close(_reason: string): void {
+  close(_how?: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
@@ -438,16 +467,9 @@ export class StartTlsTransport implements Transport {
 
   #peekThenHandshake(): void {
     const raw = this.#raw;
-    let head = new Uint8Array(0);
-    const onData = (chunk: Uint8Array) => {
-      const next = new Uint8Array(head.length + chunk.length);
-      next.set(head);
-      next.set(chunk, head.length);
-      head = next;
-      if (this.#allowPlain && head[0] !== 0x16) return this.#keepPlain(head);
-      if (head.length < 5) return;
-      raw.off("data", onData);
-      raw.pause();
+    const plainFirst = (head: Uint8Array) => this.#allowPlain && head[0] !== 0x16;
+    peekFirstBytes(raw, TLS_RECORD_HEADER_LEN, (head) => {
+      if (plainFirst(head)) return this.#keepPlain(head);
       if (!looksLikeTlsRecord(head)) return this.#fail(NOT_TLS);
       this.#handshaking = true;
       this.#acceptor.handshake(raw, head).then((ts) => {
@@ -466,8 +488,7 @@ export class StartTlsTransport implements Transport {
         this.peer.tls = peer;
         this.#resolve();
       }, (err: Error) => this.#fail(err.message));
-    };
-    raw.on("data", onData);
+    }, plainFirst);
   }
 
   /** allow_non_tls decided for plaintext: `head` (already read) is delivered first. */

@@ -14,7 +14,8 @@ import type {
   Identity,
   Permissions,
 } from "../../lib/auth/types.ts";
-import type { ConnectionKind, PeerInfo } from "../../lib/protocol/transport.ts";
+import type { ConnectionKind } from "../../lib/core/kinds.ts";
+import type { PeerInfo } from "../../lib/protocol/transport.ts";
 
 const enc = new TextEncoder();
 const b64url = (b: Uint8Array) =>

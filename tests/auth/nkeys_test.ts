@@ -10,19 +10,21 @@ import {
 import {
   base32Decode,
   base32Encode,
-  base64Decode,
   crc16,
-  createKeyPair,
-  createNonce,
-  createServerId,
   decodePublicKey,
   decodeSeed,
   encodePublicKey,
   isValidPublicAccountKey,
   isValidPublicServerKey,
   isValidPublicUserKey,
-  NONCE_LEN,
   PREFIX,
+} from "../../lib/core/nkey.ts";
+import {
+  base64Decode,
+  createKeyPair,
+  createNonce,
+  createServerId,
+  NONCE_LEN,
   verifyNonceSignature,
 } from "../../lib/auth/nkeys.ts";
 

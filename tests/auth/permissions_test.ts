@@ -4,14 +4,10 @@ import {
   createPermissionChecker,
   hasGatewayReplyPrefix,
   isReservedReply,
-  subjectHasWildcard,
 } from "../../lib/auth/permissions.ts";
-import {
-  goQuote,
-  publishViolation,
-  replyViolation,
-  subscribeViolation,
-} from "../../lib/auth/errors.ts";
+import { subjectHasWildcard } from "../../lib/core/subject.ts";
+import { publishViolation, replyViolation, subscribeViolation } from "../../lib/auth/errors.ts";
+import { goQuote } from "../../lib/core/gofmt.ts";
 import type { Permissions, SubjectPermission } from "../../lib/auth/types.ts";
 
 // ---------------------------------------------------------------------------------------------

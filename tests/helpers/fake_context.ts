@@ -2,6 +2,7 @@
  * An in-memory harness for protocol tests: a ServerContext with open auth and a transport that
  * records what the server writes. No sockets.
  */
+import type { CloseDescriptor } from "../../lib/core/close_reasons.ts";
 import { createPermissionChecker } from "../../lib/auth/permissions.ts";
 import type { Authenticator, Permissions } from "../../lib/auth/types.ts";
 import { defaultOptions, type ServerOptions } from "../../lib/config/options.ts";
@@ -22,8 +23,8 @@ export class RecordingTransport implements Transport {
     this.chunks.push(data.slice());
     return Promise.resolve();
   }
-  close(reason: string): void {
-    this.closedWith ??= reason;
+  close(how: CloseDescriptor): void {
+    this.closedWith ??= how.text;
   }
   /** Everything written so far, as text. */
   text(): string {

@@ -37,7 +37,7 @@ async function leafHandshake(
       kind: "LEAFNODE_WS",
     });
     write = (b) => t.write(b);
-    close = () => t.close("");
+    close = () => t.close();
     onData = (f) =>
       void t.readInto({ receive: (b) => f(dec.decode(b)), transportClosed: () => closed = true });
   } else {

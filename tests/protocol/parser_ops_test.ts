@@ -4,7 +4,8 @@
  * the input comes whole, byte by byte, or split at any position, and the client ops are
  * unknown to it.
  */
-import { Closed, Err } from "../../lib/protocol/errors.ts";
+import { Closed } from "../../lib/core/close_reasons.ts";
+import { Err } from "../../lib/protocol/errors.ts";
 import {
   type OpHandler,
   type OpTable,

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type MatchResult,
-  subjectIsSubsetOf,
-  subjectMatchesPattern,
-  Sublist,
-  type Subscription,
-} from "../../lib/routing/mod.ts";
+import { subjectIsSubsetOf, subjectMatchesPattern } from "../../lib/core/subject.ts";
+import { type MatchResult, Sublist, type Subscription } from "../../lib/routing/mod.ts";
 
 interface TSub extends Subscription {
   readonly id: number;

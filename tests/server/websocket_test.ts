@@ -5,6 +5,7 @@
  * the same cases run against it in the same test, so the expectations are the reference's;
  * `OURS_DEVIATES` names the documented native-engine differences that are skipped for ours.
  */
+import { SERVER_SHUTDOWN_CLOSE } from "../../lib/core/close_reasons.ts";
 import { wsconnect } from "@nats-io/nats-core";
 import { connect, headers as natsHeaders, type NatsConnection } from "nats";
 import type { Authenticator } from "../../lib/auth/types.ts";
@@ -1125,6 +1126,6 @@ Deno.test("ws jwt_cookie: the cookie reaches auth as the CONNECT jwt (engine →
     }
     assertEquals(seen, ["eyJ0eXAiOiJKV1QifQ.e30.sig", "from.connect"]);
   } finally {
-    await r.listener.close();
+    await r.listener.close(SERVER_SHUTDOWN_CLOSE);
   }
 });

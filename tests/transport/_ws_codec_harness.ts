@@ -5,6 +5,7 @@
  * frames written byte-exactly and the server's frames read back with their first byte, flags and
  * sizes, plus EOF timing.
  */
+import { SERVER_SHUTDOWN_CLOSE } from "../../lib/core/close_reasons.ts";
 import { defaultOptions, type ServerOptions } from "../../lib/config/options.ts";
 import type { Logger } from "../../lib/protocol/context.ts";
 import type { Transport } from "../../lib/protocol/transport.ts";
@@ -362,7 +363,7 @@ export async function startOurs(
     logs,
     transports,
     async stop() {
-      await listener.close();
+      await listener.close(SERVER_SHUTDOWN_CLOSE);
       await srv.shutdown();
     },
   };

@@ -4,6 +4,7 @@
  * offers permessage-deflate) and, when it is on PATH, the same frame and handshake cases run
  * against nats-server 2.9.10 to prove the expectations.
  */
+import { SERVER_SHUTDOWN_CLOSE } from "../../lib/core/close_reasons.ts";
 import WebSocket from "ws";
 import {
   closePayload,
@@ -858,7 +859,7 @@ Deno.test("ws codec: shutdown sends 1001 Server Shutdown", async (t) => {
       const ours = await startOurs();
       const c = await upgraded(ours.port);
       try {
-        if (how === "listener close") await ours.listener.close();
+        if (how === "listener close") await ours.listener.close(SERVER_SHUTDOWN_CLOSE);
         else await ours.server.shutdown();
         assert(await c.waitEof(3000), "closed");
         assertEquals(c.close, { code: 1001, reason: "Server Shutdown" });

@@ -3,6 +3,7 @@
  * client that writes hand-made frames and reads the server's frames with their boundaries, and
  * recording hooks in place of the server.
  */
+import { closeDescriptor, SERVER_SHUTDOWN_CLOSE } from "../../lib/core/close_reasons.ts";
 import type { ByteSink, Transport } from "../../lib/protocol/transport.ts";
 import type { WsEngineHooks, WsListenerOptions } from "../../lib/transport/ws/engine.ts";
 import { acceptKey, parseTrustedProxies } from "../../lib/transport/ws/mod.ts";
@@ -130,7 +131,7 @@ async function harness(
       await waitFor(() => clients.length > taken, timeoutMs);
       return clients[taken++];
     },
-    close: () => listener.close(),
+    close: () => listener.close(SERVER_SHUTDOWN_CLOSE),
   };
 }
 
@@ -288,8 +289,8 @@ Deno.test("native: close(reason) sends the reference's close status and body", (
       try {
         const { t, sink } = await h.nextClient();
         await t.write(enc.encode("-ERR 'x'\r\n"));
-        t.close(reason);
-        t.close(reason); // idempotent
+        t.close(closeDescriptor(reason));
+        t.close(closeDescriptor(reason)); // idempotent
         const got = await ws.waitClose();
         assertEquals(got, { code, reason: body }, reason);
         assert(ws.text.startsWith("-ERR 'x'\r\n"), "data before the close frame is delivered");

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ConnectionKind } from "../../protocol/transport.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
 import { verifyNonceSignature } from "../nkeys.ts";
 import type { ConnectCredentials, Identity, JwtIdentity } from "../types.ts";
 import { isRevoked, NO_LIMIT, type UserClaims } from "./claims.ts";

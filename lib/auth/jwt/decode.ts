@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { base64Decode, decodePublicKey, PREFIX, verifyNonceSignature } from "../nkeys.ts";
+import { decodePublicKey, PREFIX } from "../../core/nkey.ts";
+import { base64Decode, verifyNonceSignature } from "../nkeys.ts";
 import {
   type AccountClaims,
   type ActivationClaims,

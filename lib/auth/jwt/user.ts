@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { ConnectionKind } from "../../protocol/transport.ts";
-import { isValidSubject } from "../../routing/subject.ts";
-import { decodePublicKey, PREFIX } from "../nkeys.ts";
+import { decodePublicKey, PREFIX } from "../../core/nkey.ts";
+import { isValidSubject } from "../../core/subject.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
 import type { Permissions, SubjectPermission } from "../types.ts";
 import {
   type AccountClaims,

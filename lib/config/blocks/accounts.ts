@@ -5,16 +5,11 @@
  */
 import type { AccountConfig, ExportConfig, ImportConfig, UserConfig } from "../../auth/types.ts";
 import { importAuthorized } from "../../core/import_auth.ts";
-import { goQuote } from "../gofmt.ts";
+import { goQuote } from "../../core/gofmt.ts";
 import { ACCOUNT, EXPORT, IMPORT, IMPORT_SOURCE } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
-import {
-  isSubsetMatch,
-  isValidPublicKey,
-  isValidSubject,
-  PREFIX_ACCOUNT,
-  subjectIsLiteral,
-} from "../subjects.ts";
+import { isValidSubject, subjectHasWildcard, subjectIsSubsetOf } from "../../core/subject.ts";
+import { isValidPublicKey, PREFIX } from "../../core/nkey.ts";
 import { addUsers, applyDefaultPermissions, parseUsers, userNames } from "./authorization.ts";
 import { type BuildContext, GLOBAL_ACCOUNT, refuseKey, type TopLevelHandlers } from "./context.ts";
 import { goPercentQ, goType, goValue } from "./go_values.ts";
@@ -92,7 +87,7 @@ function accounts(ctx: BuildContext, n: ConfigNode): void {
       if (key === undefined) continue;
       switch (key) {
         case "nkey":
-          if (v.kind !== "string" || !isValidPublicKey(v.value, PREFIX_ACCOUNT)) {
+          if (v.kind !== "string" || !isValidPublicKey(v.value, PREFIX.account)) {
             ctx.err(v, `Not a valid public nkey for an account: ${goPercentQ(v)}`);
           } else acc.nkey = v.value;
           break;
@@ -420,7 +415,7 @@ export function isImportAuthorized(
 }
 
 /** The config side's subject functions, as the shared authorisation check applies them. */
-const SUBJECT_RULES = { isValidSubject, subjectIsSubsetOf: isSubsetMatch };
+const SUBJECT_RULES = { isValidSubject, subjectIsSubsetOf };
 
 /** The cross-account checks the reference runs once every account is known. */
 function checkExportsImports(
@@ -461,7 +456,7 @@ function checkExportsImports(
     if (im.stream) {
       if (!isImportAuthorized(approved, im.account, im.acc, im.from, true)) {
         why = "stream import not authorized";
-      } else if (im.prefix !== undefined && !subjectIsLiteral(im.prefix)) {
+      } else if (im.prefix !== undefined && subjectHasWildcard(im.prefix)) {
         why = "stream import prefix can not contain wildcard tokens";
       } else {
         const key = `${im.acc}\u0000${im.account}\u0000${im.from}`;

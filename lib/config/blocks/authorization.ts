@@ -3,23 +3,14 @@
  * permissions, timeout) and the top-level `no_auth_user`. `parseUsers` also serves accounts.
  */
 import type { Permissions, UserConfig } from "../../auth/types.ts";
-import type { ConnectionKind } from "../../protocol/transport.ts";
-import { goQuote, goQuoteList } from "../gofmt.ts";
+import { type ConnectionKind, isConnectionKind } from "../../core/kinds.ts";
+import { goQuote, goQuoteList } from "../../core/gofmt.ts";
 import { AUTHORIZATION, USER } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
-import { isValidPublicKey, PREFIX_USER } from "../subjects.ts";
+import { isValidPublicKey, PREFIX } from "../../core/nkey.ts";
 import { type BuildContext, GLOBAL_ACCOUNT, type TopLevelHandlers } from "./context.ts";
 import { goValue } from "./go_values.ts";
 import { parsePermissions } from "./permissions.ts";
-
-const CONNECTION_TYPES = new Set<string>([
-  "STANDARD",
-  "WEBSOCKET",
-  "LEAFNODE",
-  "LEAFNODE_WS",
-  "MQTT",
-  "MQTT_WS",
-]);
 
 /** The top-level keys of this module. */
 export const topLevelHandlers: TopLevelHandlers<"authorization"> = {
@@ -193,7 +184,7 @@ function userEntry(
   }
   const u: UserConfig = { account };
   if (nkey !== "") {
-    if (!isValidPublicKey(nkey, PREFIX_USER)) {
+    if (!isValidPublicKey(nkey, PREFIX.user)) {
       ctx.err(nkeyTk ?? last, "Not a valid public nkey for a user");
       return undefined;
     }
@@ -218,8 +209,8 @@ function connectionTypes(ctx: BuildContext, n: ConfigNode): ConnectionKind[] | u
   const bad: string[] = [];
   for (const s of list) {
     const u = s.toUpperCase();
-    if (CONNECTION_TYPES.has(u)) {
-      if (!out.includes(u as ConnectionKind)) out.push(u as ConnectionKind);
+    if (isConnectionKind(u)) {
+      if (!out.includes(u)) out.push(u);
     } else bad.push(u);
   }
   if (bad.length) ctx.err(n, `invalid connection types ${goQuoteList(bad)}`);

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from "../errors.ts";
 import type { OptionsMeta } from "../freeze.ts";
-import { goAtoi, goQuote, parseGoDuration, splitHostPort } from "../gofmt.ts";
+import { goAtoi, goQuote, parseGoDuration, splitHostPort } from "../../core/gofmt.ts";
 import { goType } from "./go_values.ts";
 import {
   type BlockName,
@@ -207,14 +207,12 @@ export class BuildContext {
   listen(n: ConfigNode): { host: string; port: number } | undefined {
     if (n.kind === "int") return { host: "", port: Number(n.value) };
     if (n.kind === "string") {
-      let host: string;
-      let port: string;
-      try {
-        [host, port] = splitHostPort(n.value);
-      } catch {
+      const hp = splitHostPort(n.value);
+      if (!hp.ok) {
         this.err(n, `could not parse address string ${goQuote(n.value)}`);
         return undefined;
       }
+      const { host, port } = hp;
       const p = goAtoi(port);
       if (p === undefined) {
         this.err(n, `could not parse port ${goQuote(port)}`);

@@ -1,5 +1,5 @@
 /** Go renderings of config values (`%T`, `%v`, `%q`) as the reference prints them in errors. */
-import { goFloat, goQuote, goTime } from "../gofmt.ts";
+import { goFloat, goQuote, goTime } from "../../core/gofmt.ts";
 import type { ConfigNode } from "../parser.ts";
 
 /** `%T` of a config value in the reference. */

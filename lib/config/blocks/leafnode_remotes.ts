@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { goQuote, parseGoDuration } from "../gofmt.ts";
+import { goQuote, parseGoDuration } from "../../core/gofmt.ts";
 import { LEAFNODE_PROXY, LEAFNODE_REMOTE } from "../keys.ts";
 import type { LeafProxyOptions, RemoteLeafOptions } from "../options.ts";
 import type { ConfigNode } from "../parser.ts";
-import { goUrlParseError } from "../validate.ts";
+import { goUrlParse, utf8ByteString } from "../../core/gourl.ts";
 import type { BuildContext } from "./context.ts";
 import { goType, goValue } from "./go_values.ts";
 import { permSubjects } from "./permissions.ts";
@@ -102,7 +102,7 @@ function parseRemote(r: BuildContext, m: Map<string, ConfigNode>): RemoteLeafOpt
 function urls(r: BuildContext, v: ConfigNode): string[] {
   if (v.kind === "string") {
     const u = v.value.trim();
-    if (goUrlParseError(u)) {
+    if (!goUrlParse(utf8ByteString(u)).ok) {
       r.err(v, `error parsing leafnode url [${goQuote(u)}]`);
       return [];
     }
@@ -123,7 +123,7 @@ function urls(r: BuildContext, v: ConfigNode): string[] {
     }
     seen.add(s);
     const u = s.trim();
-    if (goUrlParseError(u)) r.err(e, `error parsing leafnode url [${goQuote(u)}]`);
+    if (!goUrlParse(utf8ByteString(u)).ok) r.err(e, `error parsing leafnode url [${goQuote(u)}]`);
     else out.push(u);
   }
   return out;
@@ -142,7 +142,7 @@ function proxy(r: BuildContext, v: ConfigNode): LeafProxyOptions | undefined {
       case "url": {
         const s = r.str(e);
         if (s === undefined) break;
-        if (!/^https?:\/\/[^/]+/i.test(s) || goUrlParseError(s)) {
+        if (!/^https?:\/\/[^/]+/i.test(s) || !goUrlParse(utf8ByteString(s)).ok) {
           r.err(e, `proxy url ${goQuote(s)} must be http://host:port or https://host:port`);
         } else p.url = s;
         break;

@@ -2,7 +2,7 @@
  * `leafnodes { ... }` (alias `leaf`): listener, TLS, advertise, authorization, reconnect and the
  * remotes (`leafnode_remotes.ts`). min_version is refused.
  */
-import { goQuote } from "../gofmt.ts";
+import { goQuote } from "../../core/gofmt.ts";
 import { LEAFNODE_AUTH, LEAFNODE_USER, LEAFNODES } from "../keys.ts";
 import type { LeafNodeAuthOptions, LeafNodeUser } from "../options.ts";
 import type { ConfigNode } from "../parser.ts";

@@ -5,7 +5,7 @@
  * parsed for the fields config needs (system account, account server URL); their signatures
  * are verified by the server at startup, which the auth module does.
  */
-import { goQuote } from "../gofmt.ts";
+import { goQuote } from "../../core/gofmt.ts";
 import { RESOLVER_DIR } from "../keys.ts";
 import type { ResolverOptions } from "../options.ts";
 import type { ConfigNode } from "../parser.ts";

@@ -1,9 +1,9 @@
 /** `permissions { ... }` of a user or account (parseUserPermissions and what it calls). */
 import type { Permissions, ResponsePermission, SubjectPermission } from "../../auth/types.ts";
-import { goQuote, parseGoDuration } from "../gofmt.ts";
+import { goQuote, parseGoDuration } from "../../core/gofmt.ts";
 import { ALLOW_RESPONSES, PERMISSIONS, SUBJECT_PERMISSION } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
-import { isValidSubject } from "../subjects.ts";
+import { isValidSubject } from "../../core/subject.ts";
 import { type BuildContext, nsToMs } from "./context.ts";
 import { goType, goValue } from "./go_values.ts";
 

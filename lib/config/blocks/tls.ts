@@ -2,7 +2,7 @@
  * `tls { ... }` (parseTLS + GenTLSConfig's file checks), used by the client port, websocket and
  * leafnodes; the top-level `ocsp` and `allow_non_tls` (refused).
  */
-import { goQuote, parseGoDuration } from "../gofmt.ts";
+import { goQuote, parseGoDuration } from "../../core/gofmt.ts";
 import { TLS } from "../keys.ts";
 import type { TlsOptions } from "../options.ts";
 import type { ConfigNode } from "../parser.ts";

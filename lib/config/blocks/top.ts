@@ -1,5 +1,5 @@
 /** Top-level keys: server identity, listen address, limits, logging, lame duck. */
-import { formatGoDuration, parseGoDuration } from "../gofmt.ts";
+import { formatGoDuration, parseGoDuration } from "../../core/gofmt.ts";
 import type { ConfigNode } from "../parser.ts";
 import {
   type BuildContext,

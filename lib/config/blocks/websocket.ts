@@ -1,6 +1,6 @@
 /** `websocket { ... }` (alias `ws`): listener, TLS, origins, compression, its own auth. */
 import type { SimpleAuth } from "../../auth/types.ts";
-import { goQuote, parseGoDuration } from "../gofmt.ts";
+import { goQuote, parseGoDuration } from "../../core/gofmt.ts";
 import { WEBSOCKET, WEBSOCKET_AUTH } from "../keys.ts";
 import type { ConfigNode } from "../parser.ts";
 import { type BuildContext, nsToMs, type TopLevelHandlers } from "./context.ts";

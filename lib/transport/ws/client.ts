@@ -7,8 +7,10 @@
  *
  * @module
  */
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
 import type net from "node:net";
-import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
+import type { ByteSink, PeerInfo, Transport } from "../../protocol/transport.ts";
 import { type ClientTlsConfig, dialNet, startClientTls } from "../dial.ts";
 import { NodeSocketTransport, tlsPeerInfo } from "../tls_server.ts";
 import {
@@ -218,7 +220,7 @@ export class WsClientTransport implements Transport {
     });
   }
 
-  close(_reason: string): void {
+  close(_how?: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     if (!this.#socket.destroyed) {
@@ -241,7 +243,7 @@ export class WsClientTransport implements Transport {
           done = true;
           sink.transportClosed(ev.type === "error" ? new Error(ev.message) : undefined);
           this.#closed = true;
-          raw.close("");
+          raw.close();
           return;
         }
       }

@@ -28,19 +28,24 @@
  *   logDebug: () => {},
  * });
  * console.log(listener.port);
- * await listener.close();
+ * await listener.close(SERVER_SHUTDOWN_CLOSE);
  * ```
  *
  * @module
  */
 
+import { joinHostPort } from "../../core/gofmt.ts";
 import type net from "node:net";
-import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
+import type { ByteSink, PeerInfo, Transport } from "../../protocol/transport.ts";
 import { TcpListener, TcpTransport } from "../tcp.ts";
 import {
   listenNet,
   type NetListener,
   NodeSocketTransport,
+  peekFirstBytes,
+  TLS_RECORD_HEADER_LEN,
   TlsAcceptor,
   tlsPeerInfo,
 } from "../tls_server.ts";
@@ -53,11 +58,11 @@ import type {
 } from "./engine.ts";
 import {
   BROWSER_MAX_FRAME,
-  closeFrameForReason,
   concatBytes,
   DEFAULT_MAX_DECOMPRESSED,
   encodeBinaryFrames,
   type EncodeBinaryOptions,
+  encodeCloseFrame,
   WsFrameDecoder,
 } from "./frames.ts";
 import {
@@ -87,10 +92,8 @@ interface Pipe extends Transport {
   readInto(sink: ByteSink): Promise<void>;
 }
 
-/** `host:port` as Go prints a remote address. */
-function goAddr(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
+/** Closing after a close frame already went out (or when none may be sent). */
+const NO_CLOSE_FRAME: CloseDescriptor = { wsCode: null, text: "" };
 
 function bounded(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -206,17 +209,17 @@ export class CodecWsTransport implements Transport {
           queueMicrotask(() => {
             this.#sendCloseFrame(ev.reply);
             this.#endSink();
-            this.close("Client Closed");
+            this.close(NO_CLOSE_FRAME);
           });
           break;
         case "error": {
-          const who = goAddr(this.peer.hostname, this.peer.port);
+          const who = joinHostPort(this.peer.hostname, this.peer.port);
           this.#logDebug(`${who} - websocket ${ev.kind} error: ${ev.message}`);
           // Read Error skips the flush (as the reference): what earlier frames produced is
           // dropped, the close frame goes out best effort.
           if (ev.reply) this.#sendCloseFrame(ev.reply);
           this.#endSink(new Error(ev.message));
-          this.close("Read Error");
+          this.close(NO_CLOSE_FRAME);
           break;
         }
       }
@@ -250,16 +253,18 @@ export class CodecWsTransport implements Transport {
    * errors and slow consumers, none when one already went out), waits for queued frames (bounded
    * by {@link CLOSE_FLUSH_MS}) and closes the socket. Idempotent.
    */
-  close(reason: string): void {
+  close(how: CloseDescriptor): void {
     if (this.#closing) return;
-    const frame = this.#closeSent ? null : closeFrameForReason(reason);
+    const frame = this.#closeSent || how.wsCode === null
+      ? null
+      : encodeCloseFrame(how.wsCode, how.text);
     if (frame) this.#sendCloseFrame(frame);
     this.#closing = true;
     if (!this.#closeSent || this.#inflight === 0) {
-      this.#pipe.close(reason);
+      this.#pipe.close(how);
       return;
     }
-    bounded(this.#tail, CLOSE_FLUSH_MS).then(() => this.#pipe.close(reason));
+    bounded(this.#tail, CLOSE_FLUSH_MS).then(() => this.#pipe.close(how));
   }
 }
 
@@ -290,7 +295,7 @@ class Session implements ByteSink {
     kill: () => void,
   ) {
     this.phase = isTls ? "tls" : "http";
-    this.addr = goAddr(hostname, port);
+    this.addr = joinHostPort(hostname, port);
     this.#kill = kill;
     this.#startTimer();
   }
@@ -326,7 +331,7 @@ class Session implements ByteSink {
     this.phase = "done";
     this.clearTimer();
     this.engine.sessions.delete(this);
-    if (this.pipe) this.pipe.close("");
+    if (this.pipe) this.pipe.close(NO_CLOSE_FRAME);
     this.#kill();
   }
 
@@ -334,7 +339,7 @@ class Session implements ByteSink {
   start(pipe: Pipe): void {
     this.pipe = pipe;
     if (this.phase === "done") {
-      pipe.close("");
+      pipe.close(NO_CLOSE_FRAME);
       return;
     }
     this.phase = "http";
@@ -389,7 +394,7 @@ class Session implements ByteSink {
     this.phase = "done";
     this.clearTimer();
     this.engine.sessions.delete(this);
-    bounded(this.#write(bytes), CLOSE_FLUSH_MS).then(() => pipe.close(""));
+    bounded(this.#write(bytes), CLOSE_FLUSH_MS).then(() => pipe.close(NO_CLOSE_FRAME));
   }
 
   #onHead(head: HttpRequestHead, rest: Uint8Array): void {
@@ -557,7 +562,13 @@ class CodecEngine implements WsListener {
       return;
     }
     const pipe = new TcpTransport(conn, "WEBSOCKET");
-    const s = new Session(this, pipe.peer.hostname, pipe.peer.port, false, () => pipe.close(""));
+    const s = new Session(
+      this,
+      pipe.peer.hostname,
+      pipe.peer.port,
+      false,
+      () => pipe.close(NO_CLOSE_FRAME),
+    );
     this.sessions.add(s);
     s.start(pipe);
   }
@@ -578,15 +589,7 @@ class CodecEngine implements WsListener {
       if (s.phase === "tls" && !handshaking) s.abort();
     });
     // Peek at the first record header: plain HTTP gets Go's answer instead of a TLS alert.
-    let first = new Uint8Array(0);
-    const onData = (chunk: Uint8Array) => {
-      const next = new Uint8Array(first.length + chunk.length);
-      next.set(first);
-      next.set(chunk, first.length);
-      first = next;
-      if (first.length < 5) return;
-      raw.off("data", onData);
-      raw.pause();
+    peekFirstBytes(raw, TLS_RECORD_HEADER_LEN, (first) => {
       if (looksLikeHttp(first)) {
         s.phase = "done";
         s.clearTimer();
@@ -614,11 +617,10 @@ class CodecEngine implements WsListener {
         );
         s.abort();
       });
-    };
-    raw.on("data", onData);
+    });
   }
 
-  close(): Promise<void> {
+  close(how: CloseDescriptor): Promise<void> {
     if (this.#closed) return this.#closed;
     this.closing = true;
     this.#closed = (async () => {
@@ -629,7 +631,7 @@ class CodecEngine implements WsListener {
       const waits: Promise<void>[] = [];
       for (const s of [...this.sessions]) {
         if (s.ws) {
-          s.ws.close("Server Shutdown");
+          s.ws.close(how);
           waits.push(s.ws.whenGone());
         } else {
           s.abort();

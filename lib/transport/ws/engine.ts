@@ -4,6 +4,7 @@
  * and never sees the difference.
  */
 import type { AuthCookieNames } from "./handshake.ts";
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
 import type { ByteSink, Transport } from "../../protocol/transport.ts";
 import type { AllowedOrigins } from "./origin.ts";
 import type { Cidr } from "./cidr.ts";
@@ -68,12 +69,16 @@ export interface WsListener {
    */
   stopAccepting(): void;
   /**
+  /**
    * Present when the engine can swap its certificates for new handshakes (the codec engine;
    * `Deno.serve` cannot): connections already up keep theirs.
    */
   replaceTls?(tls: WsTlsConfig): void;
-  /** Stops accepting and closes every upgraded connection (close 1001 "Server Shutdown"). */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and closes every upgraded connection the way `how` says (the server passes
+   * the "Server Shutdown" close, 1001).
+   */
+  close(how: CloseDescriptor): Promise<void>;
 }
 
 /** Starts an engine. */

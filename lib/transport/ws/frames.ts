@@ -385,62 +385,6 @@ export function encodeCloseFrame(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Close reasons (ClosedState strings → close status)
-
-const CLOSE_STATUS_BY_REASON: ReadonlyMap<string, number> = new Map<string, number>([
-  ["Client Closed", 1000],
-  ["Authentication Timeout", 1008],
-  ["Authentication Failure", 1008],
-  ["Slow Consumer (Pending Bytes)", 1008],
-  ["Slow Consumer (Write Deadline)", 1008],
-  ["Maximum Account Connections Exceeded", 1008],
-  ["Maximum Connections Exceeded", 1008],
-  ["Maximum Control Line Exceeded", 1008],
-  ["Maximum Subscriptions Exceeded", 1008],
-  ["Missing Account", 1008],
-  ["Authentication Expired", 1008],
-  ["Credentials Revoked", 1008],
-  ["TLS Handshake Failure", 1015],
-  ["TLS Handshake Error", 1015],
-  ["Parse Error", 1002],
-  ["Protocol Violation", 1002],
-  ["Bad Client Protocol Version", 1002],
-  ["Maximum Message Payload Exceeded", 1009],
-  ["Server Shutdown", 1001],
-  ["Write Error", 1006],
-  ["Read Error", 1006],
-  ["Stale Connection", 1006],
-]);
-
-/** Reasons for which the reference queues no close frame (skip-flush on close). */
-const NO_CLOSE_FRAME = new Set([
-  "Read Error",
-  "Write Error",
-  "Slow Consumer (Pending Bytes)",
-  "Slow Consumer (Write Deadline)",
-  "TLS Handshake Failure",
-  "TLS Handshake Error",
-]);
-
-/**
- * Close status for a ClosedState text (`wsEnqueueCloseMessage`); anything unknown → 1011.
- * The TLS state's text is "TLS Handshake Failure"; "TLS Handshake Error" is accepted too.
- */
-export function closeStatusForReason(reason: string): number {
-  return CLOSE_STATUS_BY_REASON.get(reason) ?? CLOSE_STATUS.INTERNAL_ERROR;
-}
-
-/** False for Read Error, Write Error, Slow Consumer (…) and TLS Handshake Failure. */
-export function sendsCloseFrame(reason: string): boolean {
-  return !NO_CLOSE_FRAME.has(reason);
-}
-
-/** The close frame the server sends when closing for `reason`, or null when it sends none. */
-export function closeFrameForReason(reason: string): Uint8Array | null {
-  return sendsCloseFrame(reason) ? encodeCloseFrame(closeStatusForReason(reason), reason) : null;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Decoding
 
 /** What the decoder produces, in wire order. */

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { goUrlParseRequestURI } from "./gourl.ts";
+import { goUrlParseRequestURI } from "../../core/gourl.ts";
 import { buildHttpParseErrorResponse, trimSpaceTab } from "./handshake.ts";
 
 /** Go's `http.DefaultMaxHeaderBytes` (1 MiB) plus the 4096 bytes of slack its server allows. */

@@ -9,5 +9,5 @@ export * from "./handshake.ts";
 export * from "./origin.ts";
 export * from "./cidr.ts";
 export * from "./frames.ts";
-export { goQuote, goSplitHostPort, goUrlParse, goUrlParseRequestURI } from "./gourl.ts";
-export type { GoUrl, GoUrlResult, SplitHostPortResult } from "./gourl.ts";
+export { goQuoteByteString, goUrlParse, goUrlParseRequestURI } from "../../core/gourl.ts";
+export type { GoUrl, GoUrlResult } from "../../core/gourl.ts";

@@ -34,12 +34,15 @@
  *   logDebug: () => {},
  * });
  * console.log(listener.port);
- * await listener.close();
+ * await listener.close(SERVER_SHUTDOWN_CLOSE);
  * ```
  *
  * @module
  */
-import type { ByteSink, ConnectionKind, PeerInfo, Transport } from "../../protocol/transport.ts";
+import { joinHostPort } from "../../core/gofmt.ts";
+import type { ConnectionKind } from "../../core/kinds.ts";
+import type { CloseDescriptor } from "../../core/close_reasons.ts";
+import type { ByteSink, PeerInfo, Transport } from "../../protocol/transport.ts";
 import type { StartWsListener, WsEngineHooks, WsListener, WsListenerOptions } from "./engine.ts";
 import {
   checkUpgradeRequest,
@@ -48,12 +51,7 @@ import {
   type UpgradeAccepted,
   type UpgradeCheckOptions,
 } from "./handshake.ts";
-import {
-  BROWSER_MAX_FRAME,
-  closeBodyText,
-  closeStatusForReason,
-  sendsCloseFrame,
-} from "./frames.ts";
+import { BROWSER_MAX_FRAME, closeBodyText } from "./frames.ts";
 
 /** `write()` resolves once `socket.bufferedAmount` is at or below this many bytes. */
 export const WS_HIGH_WATER_MARK = 256 * 1024;
@@ -81,8 +79,8 @@ export interface NativeWsTransportOptions {
 
 /**
  * A `WebSocket` from `Deno.upgradeWebSocket` as a protocol transport. Every write becomes one
- * binary message (several of ≤ `maxFrame` bytes for browsers); `close(reason)` sends the
- * reference's close status and body for that reason.
+ * binary message (several of ≤ `maxFrame` bytes for browsers); `close(how)` sends the close
+ * status and body it is given.
  */
 export class NativeWsTransport implements Transport {
   readonly peer: PeerInfo;
@@ -195,13 +193,13 @@ export class NativeWsTransport implements Transport {
    * Deno offers no way to drop the TCP connection, so an empty close frame is sent instead.
    * Idempotent.
    */
-  close(reason: string): void {
+  close(how: CloseDescriptor): void {
     if (this.#closed) return;
     this.#closed = true;
     const s = this.#socket;
     if (s.readyState === WebSocket.CLOSING || s.readyState === WebSocket.CLOSED) return;
     try {
-      if (sendsCloseFrame(reason)) s.close(closeStatusForReason(reason), closeBodyText(reason));
+      if (how.wsCode !== null) s.close(how.wsCode, closeBodyText(how.text));
       else s.close();
     } catch {
       try {
@@ -209,13 +207,6 @@ export class NativeWsTransport implements Transport {
       } catch { /* already closing */ }
     }
   }
-}
-
-/** `host:port` as Go prints a remote address (`[::1]:port` for IPv6). */
-function remoteString(addr: Deno.NetAddr): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
 }
 
 /** Starts the native engine (`Deno.serve` + `Deno.upgradeWebSocket`). */
@@ -236,6 +227,7 @@ export const startNativeWsListener: StartWsListener = (
   const live = new Set<NativeWsTransport>();
   let closing = false;
   let accepting = true;
+  let closeWith: CloseDescriptor = { wsCode: null, text: "" };
 
   const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
     if (!accepting) {
@@ -249,7 +241,7 @@ export const startNativeWsListener: StartWsListener = (
     const upgradeReq = { method: req.method, headers: new Headers(req.headers), url: req.url };
     const res = checkUpgradeRequest(upgradeReq, { ...checkOpts, remoteIp: remote.hostname });
     if (!res.ok) {
-      hooks.logError(handshakeErrorLog(remoteString(remote), res.reason));
+      hooks.logError(handshakeErrorLog(joinHostPort(remote.hostname, remote.port), res.reason));
       return new Response(res.body, { status: res.status, headers: res.headers });
     }
     if (closing) return new Response("Service Unavailable\n", { status: 503 });
@@ -258,7 +250,7 @@ export const startNativeWsListener: StartWsListener = (
     try {
       ({ socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 }));
     } catch (err) {
-      hooks.logError(handshakeErrorLog(remoteString(remote), String(err)));
+      hooks.logError(handshakeErrorLog(joinHostPort(remote.hostname, remote.port), String(err)));
       return new Response("Bad Request\n", { status: 400 });
     }
     for (const [k, v] of res.responseHeaders) {
@@ -289,7 +281,7 @@ export const startNativeWsListener: StartWsListener = (
     socket.onopen = () => {
       if (closing) {
         transport.watch();
-        transport.close("Server Shutdown");
+        transport.close(closeWith);
         return;
       }
       if (res.kind === "client") {
@@ -344,14 +336,15 @@ export const startNativeWsListener: StartWsListener = (
     stopAccepting(): void {
       accepting = false;
     },
-    close(): Promise<void> {
+    close(how: CloseDescriptor): Promise<void> {
       if (closed) return closed;
       closing = true;
       accepting = false;
+      closeWith = how;
       closed = (async () => {
         const waits: Promise<void>[] = [];
         for (const t of live) {
-          t.close("Server Shutdown");
+          t.close(how);
           waits.push(t.whenGone());
         }
         // Give the close frames a moment to go out before the server drops every socket.

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { goSplitHostPort, goUrlParse, goUrlParseRequestURI } from "./gourl.ts";
+import { splitHostPort } from "../../core/gofmt.ts";
+import { goUrlParse, goUrlParseRequestURI } from "../../core/gourl.ts";
 
 /** One entry of the allowed-origins table (keyed by lower-cased host). */
 export interface AllowedOrigin {
@@ -72,7 +73,7 @@ type HostPort = { ok: true; host: string; port: string } | { ok: false; error: s
  * (the whole input is then the host, brackets included). The host is lower-cased.
  */
 export function hostAndPort(tls: boolean, hostport: string): HostPort {
-  const r = goSplitHostPort(hostport);
+  const r = splitHostPort(hostport);
   if (r.ok) return { ok: true, host: r.host.toLowerCase(), port: r.port };
   if (r.why.includes("missing port")) {
     return { ok: true, host: hostport.toLowerCase(), port: tls ? "443" : "80" };

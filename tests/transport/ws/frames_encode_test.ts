@@ -3,9 +3,7 @@ import zlib from "node:zlib";
 import {
   BROWSER_MAX_FRAME,
   closeBodyText,
-  closeFrameForReason,
   closePayload,
-  closeStatusForReason,
   concatBytes,
   deflateMessage,
   encodeBinaryFrames,
@@ -15,10 +13,20 @@ import {
   InflateError,
   inflateMessage,
   OPCODE,
-  sendsCloseFrame,
   writeFrameHeader,
   WsFrameDecoder,
 } from "../../../lib/transport/ws/mod.ts";
+import {
+  closeDescriptor,
+  sendsCloseFrame,
+  wsCloseCodeForReason as closeStatusForReason,
+} from "../../../lib/core/close_reasons.ts";
+
+/** The frame a WebSocket transport writes for the descriptor the protocol picks for `reason`. */
+function closeFrameForReason(reason: string): Uint8Array | null {
+  const how = closeDescriptor(reason);
+  return how.wsCode === null ? null : encodeCloseFrame(how.wsCode, how.text);
+}
 import { te } from "./_frames_helpers.ts";
 
 /** Parse server frames (unmasked unless `masked`): [b0, payload][] */

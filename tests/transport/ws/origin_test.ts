@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import {
   type AllowedOrigins,
   checkOrigin,
-  goQuote,
-  goSplitHostPort,
+  goQuoteByteString as goQuote,
   goUrlParse,
   goUrlParseRequestURI,
   hostAndPort,
   NO_ALLOWED_ORIGINS,
   parseAllowedOrigins,
 } from "../../../lib/transport/ws/mod.ts";
+import { splitHostPort as goSplitHostPort } from "../../../lib/core/gofmt.ts";
 
 function origins(list: string[]): AllowedOrigins {
   const r = parseAllowedOrigins(list);

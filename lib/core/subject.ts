@@ -69,6 +69,22 @@ export function isValidLiteralSubject(subject: string): boolean {
   return scanSubject(subject) === LITERAL;
 }
 
+/**
+ * Whether `subject` has a token that is exactly `*` or `>` (the reference's `!subjectIsLiteral`).
+ * Works on any string, valid or not; `foo.*bar` has none.
+ */
+export function subjectHasWildcard(subject: string): boolean {
+  const len = subject.length;
+  for (let i = 0; i < len; i++) {
+    const c = subject.charCodeAt(i);
+    if (
+      (c === STAR || c === GT) && (i === 0 || subject.charCodeAt(i - 1) === DOT) &&
+      (i + 1 === len || subject.charCodeAt(i + 1) === DOT)
+    ) return true;
+  }
+  return false;
+}
+
 /** Whether `queue` is a usable queue group name: non-empty and free of whitespace. */
 export function isValidQueueName(queue: string): boolean {
   const len = queue.length;
@@ -83,6 +99,23 @@ export function isValidQueueName(queue: string): boolean {
 /** Whether the token starting at `i` is exactly the one character `c` (`*` or `>`). */
 function isWild(s: string, i: number, c: number): boolean {
   return s.charCodeAt(i) === c && (i + 1 === s.length || s.charCodeAt(i + 1) === DOT);
+}
+
+/**
+ * Length of the token at `pi` of `pattern` when `subject` has the identical token at `si`
+ * (same characters, both ending together), else -1.
+ */
+function sameToken(pattern: string, pi: number, subject: string, si: number): number {
+  const pl = pattern.length;
+  const sl = subject.length;
+  let n = 0;
+  for (; pi + n < pl; n++) {
+    const c = pattern.charCodeAt(pi + n);
+    if (c === DOT) break;
+    if (si + n === sl || subject.charCodeAt(si + n) !== c) return -1;
+  }
+  if (si + n < sl && subject.charCodeAt(si + n) !== DOT) return -1;
+  return n;
 }
 
 /**
@@ -107,16 +140,13 @@ export function subjectMatchesPattern(pattern: string, subject: string): boolean
       pi++;
     } else {
       // Literal token: same characters, then both tokens end together.
-      for (; pi < pl; pi++, si++) {
-        const c = pattern.charCodeAt(pi);
-        if (c === DOT) break;
-        if (si === sl || subject.charCodeAt(si) !== c) return false;
-      }
-      if (si < sl && subject.charCodeAt(si) !== DOT) return false;
+      const n = sameToken(pattern, pi, subject, si);
+      if (n < 0) return false;
+      pi += n;
+      si += n;
     }
-    // Both at a `.` or at the end.
-    if (pi === pl) return si === sl;
-    if (si === sl) return false;
+    // Both at a `.` or at the end: done when either string is.
+    if (pi === pl || si === sl) return pi === pl && si === sl;
     pi++;
     si++;
   }
@@ -126,20 +156,22 @@ export function subjectMatchesPattern(pattern: string, subject: string): boolean
  * Whether every literal subject matched by `subject` (which may contain wildcards) is also
  * matched by `pattern`, i.e. `subject` is a subset of `pattern`. Used to check a wildcard SUB
  * against permission patterns: `foo.*` ⊆ `foo.*`, `*.*`, `>`; `foo.>` ⊆ `*.>`, `>` but not
- * `foo.*`; `foo.bar` ⊆ `foo.*`. Empty tokens on either side give false.
+ * `foo.*`; `foo.bar` ⊆ `foo.*`. An empty pattern token gives false; an empty subject token
+ * gives false unless a pattern `>` was reached first (as in the reference).
  */
 export function subjectIsSubsetOf(subject: string, pattern: string): boolean {
   const pl = pattern.length;
   const sl = subject.length;
-  if (pl === 0 || sl === 0) return false;
   let pi = 0;
   let si = 0;
   // Invariant at the loop head: pi and si are at the start of a token of each string.
+  // Check order is the reference's (isSubsetMatchTokenized): a pattern `>` is decided before
+  // the subject token is looked at, so `foo..bar` and `foo.` are subsets of `foo.>`.
   for (;;) {
     if (pi === pl || pattern.charCodeAt(pi) === DOT) return false; // empty pattern token
-    if (si === sl || subject.charCodeAt(si) === DOT) return false; // empty subject token
     // `>` in the pattern covers whatever rest the subject has.
     if (isWild(pattern, pi, GT)) return true;
+    if (si === sl || subject.charCodeAt(si) === DOT) return false; // empty subject token
     // A `>` in the subject spans any number of tokens; only a pattern `>` covers it.
     if (isWild(subject, si, GT)) return false;
     if (isWild(pattern, pi, STAR)) {
@@ -150,15 +182,12 @@ export function subjectIsSubsetOf(subject: string, pattern: string): boolean {
     } else {
       // Pattern literal: the subject token must be the identical literal (a `*` never is).
       if (isWild(subject, si, STAR)) return false;
-      for (; pi < pl; pi++, si++) {
-        const c = pattern.charCodeAt(pi);
-        if (c === DOT) break;
-        if (si === sl || subject.charCodeAt(si) !== c) return false;
-      }
-      if (si < sl && subject.charCodeAt(si) !== DOT) return false;
+      const n = sameToken(pattern, pi, subject, si);
+      if (n < 0) return false;
+      pi += n;
+      si += n;
     }
-    if (pi === pl) return si === sl;
-    if (si === sl) return false;
+    if (pi === pl || si === sl) return pi === pl && si === sl;
     pi++;
     si++;
   }

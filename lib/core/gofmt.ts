@@ -1,7 +1,10 @@
 /**
  * Small re-implementations of the Go standard-library behaviour whose text ends up in
- * nats-server's error messages: `strconv.Quote`, `time.ParseDuration`, `time.Duration.String`,
- * `net.SplitHostPort`, `strconv.Atoi`, and the `%v`/`%T` renderings of config values.
+ * nats-server's messages: `strconv.Quote`, `time.ParseDuration`, `time.Duration.String`,
+ * `net.SplitHostPort`, `net.JoinHostPort`, `strconv.Atoi`, and the `%v` renderings of floats
+ * and times. The one copy of each in lib/.
+ *
+ * @module
  */
 
 const NS_PER: Record<string, bigint> = {
@@ -16,59 +19,110 @@ const NS_PER: Record<string, bigint> = {
 };
 const MAX_INT64 = (1n << 63n) - 1n;
 
-/** Go's strconv.Quote for a JS string. */
-export function goQuote(s: string): string {
+// ---------------------------------------------------------------------------------------------
+// strconv.Quote
+
+// strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. Everything
+// else (controls, format characters such as U+200B, private use U+E000, unassigned U+0378, and
+// all other spaces such as U+00A0 and U+3000) is escaped. JS's Unicode tables may be newer than
+// Go 1.19's (Unicode 13), so code points assigned since then print here and are escaped there.
+const GO_PRINT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/** Go's `strconv.IsPrint` for one code point. */
+export function goIsPrint(cp: number): boolean {
+  if (cp < 0x80) return cp >= 0x20 && cp < 0x7f;
+  return GO_PRINT.test(String.fromCodePoint(cp));
+}
+
+function hex(n: number, width: number): string {
+  return n.toString(16).padStart(width, "0");
+}
+
+function quoteAscii(b: number): string {
+  switch (b) {
+    case 0x07:
+      return "\\a";
+    case 0x08:
+      return "\\b";
+    case 0x0c:
+      return "\\f";
+    case 0x0a:
+      return "\\n";
+    case 0x0d:
+      return "\\r";
+    case 0x09:
+      return "\\t";
+    case 0x0b:
+      return "\\v";
+    case 0x5c:
+      return "\\\\";
+    case 0x22:
+      return '\\"';
+  }
+  if (b < 0x20 || b === 0x7f) return "\\x" + hex(b, 2);
+  return String.fromCharCode(b);
+}
+
+/** Decodes one UTF-8 sequence at `i`: [code point, size], or [-1, 1] when invalid. */
+function decodeUtf8(b: Uint8Array, i: number): [number, number] {
+  const b0 = b[i];
+  let need: number;
+  let cp: number;
+  let min: number;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    need = 1;
+    cp = b0 & 0x1f;
+    min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    need = 2;
+    cp = b0 & 0x0f;
+    min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    need = 3;
+    cp = b0 & 0x07;
+    min = 0x10000;
+  } else {
+    return [-1, 1];
+  }
+  if (i + need >= b.length) return [-1, 1];
+  for (let k = 1; k <= need; k++) {
+    const c = b[i + k];
+    if ((c & 0xc0) !== 0x80) return [-1, 1];
+    cp = (cp << 6) | (c & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return [-1, 1];
+  return [cp, need + 1];
+}
+
+/**
+ * Go's `strconv.Quote` (the `%q` verb) of a Go string given as its bytes: invalid UTF-8 bytes
+ * become `\xHH`, non-printable runes `\uHHHH`/`\UHHHHHHHH`.
+ */
+export function goQuoteBytes(bytes: Uint8Array): string {
   let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (c) {
-      case 0x07:
-        out += "\\a";
-        continue;
-      case 0x08:
-        out += "\\b";
-        continue;
-      case 0x0c:
-        out += "\\f";
-        continue;
-      case 0x0a:
-        out += "\\n";
-        continue;
-      case 0x0d:
-        out += "\\r";
-        continue;
-      case 0x09:
-        out += "\\t";
-        continue;
-      case 0x0b:
-        out += "\\v";
-        continue;
-      case 0x5c:
-        out += "\\\\";
-        continue;
-      case 0x22:
-        out += '\\"';
-        continue;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      out += quoteAscii(b);
+      i++;
+      continue;
     }
-    if (c < 0x20 || c === 0x7f) {
-      out += "\\x" + c.toString(16).padStart(2, "0");
-    } else if (!isPrintable(c)) {
-      out += c > 0xffff
-        ? "\\U" + c.toString(16).padStart(8, "0")
-        : "\\u" + c.toString(16).padStart(4, "0");
-    } else {
-      out += ch;
-    }
+    const [cp, size] = decodeUtf8(bytes, i);
+    if (cp < 0) out += "\\x" + hex(b, 2);
+    else if (goIsPrint(cp)) out += String.fromCodePoint(cp);
+    else if (cp > 0xffff) out += "\\U" + hex(cp, 8);
+    else out += "\\u" + hex(cp, 4);
+    i += size;
   }
   return out + '"';
 }
 
-const NON_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
-function isPrintable(c: number): boolean {
-  if (c < 0x7f) return c >= 0x20;
-  if (c === 0xfffd) return true;
-  const ch = String.fromCodePoint(c);
-  return !NON_PRINTABLE.test(ch) || c === 0x20;
+const utf8 = new TextEncoder();
+
+/** Go's `strconv.Quote` of a JS string (UTF-8 encoded first; a lone surrogate becomes U+FFFD). */
+export function goQuote(s: string): string {
+  return goQuoteBytes(utf8.encode(s));
 }
 
 /** `%q` of a Go []string: `["a" "b"]`. */
@@ -212,42 +266,69 @@ function fixed(v: bigint, div: bigint): string {
   return frac === "" ? whole.toString() : `${whole}.${frac}`;
 }
 
-/** net.SplitHostPort. Throws Error(Go text) on failure. */
-export function splitHostPort(hostport: string): [string, string] {
-  const missingPort = "missing port in address";
-  const tooManyColons = "too many colons in address";
-  const addrErr = (why: string) => new Error(`address ${hostport}: ${why}`);
+/** Result of Go's `net.SplitHostPort`; `why` is the `AddrError.Err` part. */
+export type SplitHostPortResult =
+  | { ok: true; host: string; port: string }
+  | { ok: false; why: string; error: string };
+
+/** Go's `net.SplitHostPort`, with `AddrError` texts (`address <addr>: <why>`). */
+export function splitHostPort(hostport: string): SplitHostPortResult {
+  const fail = (why: string): SplitHostPortResult => ({
+    ok: false,
+    why,
+    error: hostport === "" ? why : `address ${hostport}: ${why}`,
+  });
+  const i = hostport.lastIndexOf(":");
+  if (i < 0) return fail("missing port in address");
+  let host: string;
   let j = 0;
   let k = 0;
-  const i = hostport.lastIndexOf(":");
-  if (i < 0) throw addrErr(missingPort);
-  let host: string;
   if (hostport[0] === "[") {
     const end = hostport.indexOf("]");
-    if (end < 0) throw addrErr("missing ']' in address");
-    if (end + 1 === hostport.length) throw addrErr(missingPort);
+    if (end < 0) return fail("missing ']' in address");
+    if (end + 1 === hostport.length) return fail("missing port in address");
     if (end + 1 !== i) {
-      if (hostport[end + 1] === ":") throw addrErr(tooManyColons);
-      throw addrErr(missingPort);
+      return fail(
+        hostport[end + 1] === ":" ? "too many colons in address" : "missing port in address",
+      );
     }
     host = hostport.slice(1, end);
     j = 1;
     k = end + 1;
   } else {
     host = hostport.slice(0, i);
-    if (host.includes(":")) throw addrErr(tooManyColons);
+    if (host.includes(":")) return fail("too many colons in address");
   }
-  if (hostport.indexOf("[", j) >= 0) throw addrErr("unexpected '[' in address");
-  if (hostport.indexOf("]", k) >= 0) throw addrErr("unexpected ']' in address");
-  return [host, hostport.slice(i + 1)];
+  if (hostport.indexOf("[", j) >= 0) return fail("unexpected '[' in address");
+  if (hostport.indexOf("]", k) >= 0) return fail("unexpected ']' in address");
+  return { ok: true, host, port: hostport.slice(i + 1) };
 }
 
-/** strconv.Atoi (64-bit int). Returns undefined when Go would fail. */
-export function goAtoi(s: string): number | undefined {
-  if (!/^[+-]?[0-9]+$/.test(s)) return undefined;
+/** Go's `net.JoinHostPort`: a host containing `:` (IPv6) is bracketed. */
+export function joinHostPort(host: string, port: number | string): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Why `strconv.Atoi` failed (the text after `strconv.Atoi: parsing "<s>": `). */
+export type AtoiFailure = "invalid syntax" | "value out of range";
+
+/** `strconv.Atoi` (64-bit int): the value, or why Go fails. */
+export function parseGoInt(s: string): number | AtoiFailure {
+  if (!/^[+-]?[0-9]+$/.test(s)) return "invalid syntax";
   const v = BigInt(s);
-  if (v > MAX_INT64 || v < -MAX_INT64 - 1n) return undefined;
+  if (v > MAX_INT64 || v < -MAX_INT64 - 1n) return "value out of range";
   return Number(v);
+}
+
+/** `strconv.Atoi` (64-bit int). Returns undefined when Go would fail. */
+export function goAtoi(s: string): number | undefined {
+  const v = parseGoInt(s);
+  return typeof v === "number" ? v : undefined;
+}
+
+/** Go's `strconv.Atoi` error text: `strconv.Atoi: parsing "<s>": <why>`. */
+export function atoiError(s: string, why: AtoiFailure): string {
+  return `strconv.Atoi: parsing ${goQuote(s)}: ${why}`;
 }
 
 /** Go's `%v` for a float64. */

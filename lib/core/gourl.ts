@@ -2,13 +2,15 @@
  * The parts of Go's `net/url` and `net` parsing that the reference's origin rules depend on
  * (Go 1.19, as used by nats-server 2.9.10). They are reimplemented here so that accept/reject
  * decisions and error texts match the reference: `url.Parse`, `url.ParseRequestURI`,
- * `net.SplitHostPort` and the `%q` quoting used in their messages.
+ * and the `%q` quoting of byte strings used in their messages (`net.SplitHostPort` is
+ * `splitHostPort` in lib/core/gofmt.ts).
  *
  * Strings coming from HTTP headers are ByteStrings (one char per byte, U+0000..U+00FF); they are
  * handled byte by byte, exactly as Go handles its byte strings.
  *
  * @module
  */
+import { goQuoteBytes } from "./gofmt.ts";
 
 /** A parsed URL: only the fields the origin rules use. */
 export interface GoUrl {
@@ -25,63 +27,22 @@ export interface GoUrl {
 /** Parse result: the URL, or Go's `*url.Error` text (`parse "<url>": <why>`). */
 export type GoUrlResult = { ok: true; url: GoUrl } | { ok: false; error: string };
 
-/** Go's `strconv.Quote` (the `%q` verb) for byte strings, close enough for error texts. */
-export function goQuote(s: string): string {
-  const bytes = toBytes(s);
-  let out = '"';
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i];
-    if (b < 0x80) {
-      out += quoteAscii(b);
-      i++;
-      continue;
-    }
-    const [cp, size] = decodeUtf8(bytes, i);
-    if (cp < 0) {
-      out += "\\x" + hex2(b);
-      i++;
-      continue;
-    }
-    if (cp < 0xa0 || cp === 0xad || cp === 0xfeff || (cp >= 0x2028 && cp <= 0x2029)) {
-      out += cp > 0xffff
-        ? "\\U" + cp.toString(16).padStart(8, "0")
-        : "\\u" + cp.toString(16).padStart(4, "0");
-    } else {
-      out += String.fromCodePoint(cp);
-    }
-    i += size;
-  }
-  return out + '"';
+/**
+ * Go's `strconv.Quote` of a header value: a ByteString (one char per byte) is quoted as those
+ * bytes; a string with chars above U+00FF is UTF-8 encoded first.
+ */
+export function goQuoteByteString(s: string): string {
+  return goQuoteBytes(toBytes(s));
 }
 
-function quoteAscii(b: number): string {
-  switch (b) {
-    case 0x07:
-      return "\\a";
-    case 0x08:
-      return "\\b";
-    case 0x0c:
-      return "\\f";
-    case 0x0a:
-      return "\\n";
-    case 0x0d:
-      return "\\r";
-    case 0x09:
-      return "\\t";
-    case 0x0b:
-      return "\\v";
-    case 0x5c:
-      return "\\\\";
-    case 0x22:
-      return '\\"';
-  }
-  if (b < 0x20 || b === 0x7f) return "\\x" + hex2(b);
-  return String.fromCharCode(b);
-}
-
-function hex2(b: number): string {
-  return b.toString(16).padStart(2, "0");
+/**
+ * A JS (Unicode) string as the Go string of its UTF-8 bytes, one char per byte: how a config
+ * value is handed to the parsers here, which read byte strings as Go does.
+ */
+export function utf8ByteString(s: string): string {
+  let out = "";
+  for (const b of new TextEncoder().encode(s)) out += String.fromCharCode(b);
+  return out;
 }
 
 /** ByteString → bytes; a string with chars above U+00FF is UTF-8 encoded instead. */
@@ -92,37 +53,6 @@ function toBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
-}
-
-/** Decode one UTF-8 sequence at `i`: [codepoint, size], or [-1, 1] when invalid. */
-function decodeUtf8(b: Uint8Array, i: number): [number, number] {
-  const b0 = b[i];
-  let need: number;
-  let cp: number;
-  let min: number;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    need = 1;
-    cp = b0 & 0x1f;
-    min = 0x80;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    need = 2;
-    cp = b0 & 0x0f;
-    min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    need = 3;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return [-1, 1];
-  }
-  if (i + need >= b.length) return [-1, 1];
-  for (let k = 1; k <= need; k++) {
-    const c = b[i + k];
-    if ((c & 0xc0) !== 0x80) return [-1, 1];
-    cp = (cp << 6) | (c & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return [-1, 1];
-  return [cp, need + 1];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,21 +95,21 @@ function unescape(s: string, mode: number): string {
     if (c === 0x25) {
       hasPct = true;
       if (i + 2 >= s.length || !isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) {
-        throw new UrlError(`invalid URL escape ${goQuote(s.slice(i, i + 3))}`);
+        throw new UrlError(`invalid URL escape ${goQuoteByteString(s.slice(i, i + 3))}`);
       }
       if (mode === MODE_HOST && unhex(s.charCodeAt(i + 1)) < 8 && s.slice(i, i + 3) !== "%25") {
-        throw new UrlError(`invalid URL escape ${goQuote(s.slice(i, i + 3))}`);
+        throw new UrlError(`invalid URL escape ${goQuoteByteString(s.slice(i, i + 3))}`);
       }
       if (mode === MODE_ZONE) {
         const v = (unhex(s.charCodeAt(i + 1)) << 4) | unhex(s.charCodeAt(i + 2));
         if (s.slice(i, i + 3) !== "%25" && v !== 0x20 && shouldEscapeHost(v)) {
-          throw new UrlError(`invalid URL escape ${goQuote(s.slice(i, i + 3))}`);
+          throw new UrlError(`invalid URL escape ${goQuoteByteString(s.slice(i, i + 3))}`);
         }
       }
       i += 3;
     } else {
       if ((mode === MODE_HOST || mode === MODE_ZONE) && c < 0x80 && shouldEscapeHost(c)) {
-        throw new UrlError(`invalid character ${goQuote(s[i])} in host name`);
+        throw new UrlError(`invalid character ${goQuoteByteString(s[i])} in host name`);
       }
       i++;
     }
@@ -214,7 +144,7 @@ function parseHost(host: string): string {
     if (i < 0) throw new UrlError("missing ']' in host");
     const colonPort = host.slice(i + 1);
     if (!validOptionalPort(colonPort)) {
-      throw new UrlError(`invalid port ${goQuote(colonPort)} after host`);
+      throw new UrlError(`invalid port ${goQuoteByteString(colonPort)} after host`);
     }
     const zone = host.slice(0, i).indexOf("%25");
     if (zone >= 0) {
@@ -227,7 +157,7 @@ function parseHost(host: string): string {
     if (i !== -1) {
       const colonPort = host.slice(i);
       if (!validOptionalPort(colonPort)) {
-        throw new UrlError(`invalid port ${goQuote(colonPort)} after host`);
+        throw new UrlError(`invalid port ${goQuoteByteString(colonPort)} after host`);
       }
     }
   }
@@ -331,14 +261,18 @@ export function goUrlParse(raw: string): GoUrlResult {
   try {
     url = parseInternal(u, false);
   } catch (e) {
-    if (e instanceof UrlError) return { ok: false, error: `parse ${goQuote(u)}: ${e.message}` };
+    if (e instanceof UrlError) {
+      return { ok: false, error: `parse ${goQuoteByteString(u)}: ${e.message}` };
+    }
     throw e;
   }
   if (hash >= 0) {
     try {
       unescape(raw.slice(hash + 1), MODE_OTHER);
     } catch (e) {
-      if (e instanceof UrlError) return { ok: false, error: `parse ${goQuote(raw)}: ${e.message}` };
+      if (e instanceof UrlError) {
+        return { ok: false, error: `parse ${goQuoteByteString(raw)}: ${e.message}` };
+      }
       throw e;
     }
   }
@@ -350,48 +284,9 @@ export function goUrlParseRequestURI(raw: string): GoUrlResult {
   try {
     return { ok: true, url: parseInternal(raw, true) };
   } catch (e) {
-    if (e instanceof UrlError) return { ok: false, error: `parse ${goQuote(raw)}: ${e.message}` };
+    if (e instanceof UrlError) {
+      return { ok: false, error: `parse ${goQuoteByteString(raw)}: ${e.message}` };
+    }
     throw e;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// net
-
-/** Result of Go's `net.SplitHostPort`; `why` is the `AddrError.Err` part. */
-export type SplitHostPortResult =
-  | { ok: true; host: string; port: string }
-  | { ok: false; why: string; error: string };
-
-/** Go's `net.SplitHostPort`, with `AddrError` texts (`address <addr>: <why>`). */
-export function goSplitHostPort(hostport: string): SplitHostPortResult {
-  const fail = (why: string): SplitHostPortResult => ({
-    ok: false,
-    why,
-    error: hostport === "" ? why : `address ${hostport}: ${why}`,
-  });
-  const i = hostport.lastIndexOf(":");
-  if (i < 0) return fail("missing port in address");
-  let host: string;
-  let j = 0;
-  let k = 0;
-  if (hostport[0] === "[") {
-    const end = hostport.indexOf("]");
-    if (end < 0) return fail("missing ']' in address");
-    if (end + 1 === hostport.length) return fail("missing port in address");
-    if (end + 1 !== i) {
-      return fail(
-        hostport[end + 1] === ":" ? "too many colons in address" : "missing port in address",
-      );
-    }
-    host = hostport.slice(1, end);
-    j = 1;
-    k = end + 1;
-  } else {
-    host = hostport.slice(0, i);
-    if (host.includes(":")) return fail("too many colons in address");
-  }
-  if (hostport.slice(j).includes("[")) return fail("unexpected '[' in address");
-  if (hostport.slice(k).includes("]")) return fail("unexpected ']' in address");
-  return { ok: true, host, port: hostport.slice(i + 1) };
 }

@@ -3,9 +3,10 @@ import {
   isValidLiteralSubject,
   isValidQueueName,
   isValidSubject,
+  subjectHasWildcard,
   subjectIsSubsetOf,
   subjectMatchesPattern,
-} from "../../lib/routing/mod.ts";
+} from "../../lib/core/subject.ts";
 
 // [subject, valid, literal]
 const SUBJECTS: [string, boolean, boolean][] = [
@@ -211,9 +212,39 @@ const SUBSETS: [string, string, boolean][] = [
   ["foo.>bar", "foo.>", true],
   ["foo.>bar", "foo.*", true],
   ["foo.>", "foo.>bar", false],
-  ["", ">", false],
   ["foo", "", false],
+  // The reference decides a pattern `>` before looking at the subject token
+  // (isSubsetMatchTokenized); the config copy agreed, lib/routing's old copy did not.
+  ["", ">", true],
+  ["foo..bar", "foo.>", true],
+  ["foo.", "foo.>", true],
+  ["foo..bar", "foo.*.bar", false],
+  ["", "*", false],
+  ["", "", false],
 ];
+
+// [subject, has a wildcard token] (the reference's !subjectIsLiteral)
+const WILDCARDS: [string, boolean][] = [
+  ["foo", false],
+  ["*", true],
+  [">", true],
+  ["foo.*", true],
+  ["*.foo", true],
+  ["foo.>", true],
+  ["foo.*.bar", true],
+  ["foo.*bar", false],
+  ["foo.>bar", false],
+  ["**", false],
+  ["foo*.bar", false],
+  ["", false],
+  ["..*..", true],
+];
+
+Deno.test("subject: subjectHasWildcard table", async (t) => {
+  for (const [subject, want] of WILDCARDS) {
+    await t.step(subject, () => assert.equal(subjectHasWildcard(subject), want));
+  }
+});
 
 Deno.test("subject: subjectIsSubsetOf table", async (t) => {
   for (const [subject, pattern, want] of SUBSETS) {

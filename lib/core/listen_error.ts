@@ -4,11 +4,7 @@
  *
  * @module
  */
-
-/** `host:port` as Go's `net.JoinHostPort` writes it (IPv6 in brackets). */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
+import { joinHostPort } from "./gofmt.ts";
 
 /** The text of a listen failure on `host:port`; other errors keep their own message. */
 export function goListenError(err: unknown, host: string, port: number): string {

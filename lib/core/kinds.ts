@@ -1,0 +1,31 @@
+/**
+ * Connection kinds, as named by `allowed_connection_types` in nats-server 2.9.10.
+ *
+ * @module
+ */
+
+/** One connection kind (e.g. `"STANDARD"` for a plain NATS client over TCP/TLS). */
+export type ConnectionKind =
+  | "STANDARD"
+  | "WEBSOCKET"
+  | "LEAFNODE"
+  | "LEAFNODE_WS"
+  | "MQTT"
+  | "MQTT_WS";
+
+/** Every connection kind the reference knows, in its order. */
+export const CONNECTION_KINDS: readonly ConnectionKind[] = [
+  "STANDARD",
+  "WEBSOCKET",
+  "LEAFNODE",
+  "LEAFNODE_WS",
+  "MQTT",
+  "MQTT_WS",
+];
+
+const KNOWN: ReadonlySet<string> = new Set(CONNECTION_KINDS);
+
+/** Whether `s` names a connection kind (exact, upper case, as the reference compares). */
+export function isConnectionKind(s: string): s is ConnectionKind {
+  return KNOWN.has(s);
+}
