@@ -256,6 +256,11 @@ Deno.test("transcript: maximum connections exceeded", () =>
     const first = await RawClient.connect(port);
     try {
       await first.info();
+      // nats-server writes INFO before it counts the client (its read loop starts after), so a
+      // PONG is what shows the first connection is counted; without it a second connection made
+      // right after INFO can slip in under load and get no error.
+      await first.send(`${QUIET}PING\r\n`);
+      await first.readUntil((t) => t.includes("PONG\r\n"));
       const r = await transcript(port, [], "close");
       assertEquals({ text: r.text, closed: r.closed }, {
         text: "-ERR 'maximum connections exceeded'\r\n",
