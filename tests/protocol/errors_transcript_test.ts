@@ -239,7 +239,9 @@ const CASES: Case[] = [
 ];
 
 async function runCase(port: number, c: Case): Promise<{ text: string; closed: boolean }> {
-  const r = await transcript(port, c.send, c.until, 8000);
+  // Wait for as many PONGs as the case expects (its own PINGs answer too); a missing one times out.
+  const pongs = c.expect.split("PONG\r\n").length - 1;
+  const r = await transcript(port, c.send, c.until, 8000, Math.max(1, pongs));
   return { text: r.text, closed: r.closed };
 }
 
