@@ -69,13 +69,15 @@ export class RawClient {
 
 /**
  * Sends `chunks` one write each and returns what came back. With `until: "pong"` a PING is
- * appended and reading stops at its PONG; with `"close"` reading stops at EOF.
+ * appended and reading stops at its PONG (at the `pongs`-th PONG when the chunks send PINGs of
+ * their own, so a reply split across reads is not cut short); with `"close"` reading stops at EOF.
  */
 export async function transcript(
   port: number,
   chunks: (string | Uint8Array)[],
   until: "pong" | "close",
   timeoutMs = 5000,
+  pongs = 1,
 ): Promise<TranscriptResult> {
   const c = await RawClient.connect(port);
   try {
@@ -83,7 +85,10 @@ export async function transcript(
     for (const ch of chunks) await c.send(ch);
     if (until === "pong") {
       await c.send("PING\r\n");
-      await c.readUntil((t) => t.endsWith("PONG\r\n"), timeoutMs);
+      await c.readUntil(
+        (t) => t.endsWith("PONG\r\n") && t.split("PONG\r\n").length > pongs,
+        timeoutMs,
+      );
     } else {
       await c.readUntil(() => false, timeoutMs);
     }
