@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { joinHostPort } from "../core/gofmt.ts";
 import { Closed, closeDescriptor } from "../core/close_reasons.ts";
 import type { ConnKind, Origin } from "../routing/message.ts";
 import { encoder } from "./bytes.ts";
@@ -170,10 +171,9 @@ export abstract class Connection implements OpHandler, Origin {
   /** `host:port - cid:N`, the reference's log prefix. */
   toString(): string {
     const p = this.transport.peer;
-    const host = p.hostname.includes(":") ? `[${p.hostname}]` : p.hostname;
     const fwd = p.ws?.forwardedFor ? `${p.ws.forwardedFor}/` : "";
     const tag = p.kind === "WEBSOCKET" ? "wid" : "cid";
-    return `${fwd}${host}:${p.port} - ${tag}:${this.cid}`;
+    return `${fwd}${joinHostPort(p.hostname, p.port)} - ${tag}:${this.cid}`;
   }
 
   /** Whether this connection is closed or closing. */

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { joinHostPort } from "../core/gofmt.ts";
 import { Closed } from "../core/close_reasons.ts";
 import { subjectIsSubsetOf, subjectMatchesPattern } from "../core/subject.ts";
 import type { Identity } from "../auth/types.ts";
@@ -198,9 +199,8 @@ export class LeafConnection extends Connection {
   /** `host:port - lid:N`, the reference's log prefix. */
   override toString(): string {
     const p = this.transport.peer;
-    const host = p.hostname.includes(":") ? `[${p.hostname}]` : p.hostname;
     const tag = p.kind === "LEAFNODE_WS" ? "lid_ws" : "lid";
-    return `${host}:${p.port} - ${tag}:${this.cid}`;
+    return `${joinHostPort(p.hostname, p.port)} - ${tag}:${this.cid}`;
   }
 
   protected get label(): string {

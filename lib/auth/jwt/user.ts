@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isConnectionKind } from "../../core/kinds.ts";
 import { decodePublicKey, PREFIX } from "../../core/nkey.ts";
 import { isValidSubject } from "../../core/subject.ts";
 import type { ConnectionKind } from "../../core/kinds.ts";
@@ -17,15 +18,6 @@ import {
   type UserPermissionLimits,
 } from "./claims.ts";
 import { timeCheck } from "./decode.ts";
-
-const KNOWN_TYPES = new Set([
-  "STANDARD",
-  "WEBSOCKET",
-  "LEAFNODE",
-  "LEAFNODE_WS",
-  "MQTT",
-  "MQTT_WS",
-]);
 
 /** The src CIDR list (v2 list or the older comma-separated string). */
 export function srcList(l: UserPermissionLimits): string[] {
@@ -202,7 +194,7 @@ export function validateUserClaims(uc: UserClaims): string[] {
  */
 export function connectionTypeAllowed(types: string[] | undefined, kind: ConnectionKind): boolean {
   if (!types || types.length === 0) return true;
-  const known = types.map((t) => t.toUpperCase()).filter((t) => KNOWN_TYPES.has(t));
+  const known = types.map((t) => t.toUpperCase()).filter(isConnectionKind);
   if (known.length === 0) return false;
   return known.includes(kind);
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { joinHostPort } from "../../core/gofmt.ts";
 import type { CloseDescriptor } from "../../core/close_reasons.ts";
 import type { ConnectionKind } from "../../core/kinds.ts";
 import type net from "node:net";
@@ -144,7 +145,7 @@ export async function dialWebSocket(o: WsDialOptions): Promise<WsClientTransport
       socket = ts;
     }
     const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-    const host = o.hostname.includes(":") ? `[${o.hostname}]:${o.port}` : `${o.hostname}:${o.port}`;
+    const host = joinHostPort(o.hostname, o.port);
     let req = `GET ${o.path || "/"} HTTP/1.1\r\nHost: ${host}\r\n` +
       "User-Agent: Go-http-client/1.1\r\nConnection: Upgrade\r\n" +
       `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
