@@ -29,3 +29,9 @@ const KNOWN: ReadonlySet<string> = new Set(CONNECTION_KINDS);
 export function isConnectionKind(s: string): s is ConnectionKind {
   return KNOWN.has(s);
 }
+
+/**
+ * The kind of the connection a message came from, in the reference's terms (`client.kind`):
+ * a client, a route, a leafnode, or the server itself.
+ */
+export type ConnKind = "CLIENT" | "ROUTER" | "LEAF" | "SYSTEM";

@@ -20,6 +20,7 @@
  * @module
  */
 import { joinHostPort } from "../core/gofmt.ts";
+import { goListenError } from "../core/listen_error.ts";
 import { accountz, gatewayz, healthz, jsz, leafz, routez } from "./endpoints.ts";
 import { connz } from "./connz.ts";
 import {
@@ -105,16 +106,6 @@ function respond(q: URLSearchParams, data: string): Response {
 }
 
 type Handler = (q: URLSearchParams, count: () => void) => Response;
-
-/** Listen error text as Go's `net.Listen` words it. */
-function listenError(err: unknown, host: string, port: number): string {
-  const addr = joinHostPort(host, port);
-  const op = `listen tcp ${addr}: bind: `;
-  if (err instanceof Deno.errors.AddrInUse) return op + "address already in use";
-  if (err instanceof Deno.errors.AddrNotAvailable) return op + "cannot assign requested address";
-  if (err instanceof Deno.errors.PermissionDenied) return op + "permission denied";
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** PEM material for HTTPS monitoring (the top-level `tls` block's certificate). */
 export interface MonitorTls {
@@ -261,7 +252,7 @@ export function startMonitor(src: MonitorSource, tls?: MonitorTls): RunningMonit
     if (err instanceof Deno.errors.NotCapable) throw err;
     throw new Error(
       `Can't start monitoring: can't listen to the monitor port: ${
-        listenError(err, mo.host, port)
+        goListenError(err, mo.host, port)
       }`,
     );
   }

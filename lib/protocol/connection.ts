@@ -9,7 +9,8 @@
  */
 import { joinHostPort } from "../core/gofmt.ts";
 import { Closed, closeDescriptor } from "../core/close_reasons.ts";
-import type { ConnKind, Origin } from "../routing/message.ts";
+import type { ConnKind } from "../core/kinds.ts";
+import type { Origin } from "../routing/message.ts";
 import { encoder } from "./bytes.ts";
 import type { Account, ServerContext } from "./context.ts";
 import { Err } from "./errors.ts";

@@ -6,11 +6,7 @@
  * @module
  */
 
-/**
- * The kind of connection a message came from, in the reference's terms (`client.kind`):
- * a client, a route, a leafnode, or the server itself.
- */
-export type ConnKind = "CLIENT" | "ROUTER" | "LEAF" | "SYSTEM";
+import type { ConnKind } from "../core/kinds.ts";
 
 /** The connection a message was first published by, as delivery and links see it. */
 export interface Origin {
