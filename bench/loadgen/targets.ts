@@ -356,6 +356,7 @@ function denoMainTarget(
         "--allow-net",
         "--allow-read",
         "--allow-env",
+        ...denoFlags(),
         mainPath,
         ...(conf ? ["-c", conf] : []),
         "-a",
@@ -366,6 +367,14 @@ function denoMainTarget(
       return spawnServer(name, Deno.execPath(), args, ports, 10_000, removeFile(conf));
     },
   };
+}
+
+/**
+ * Extra `deno run` flags for the ours targets from `BENCH_DENO_FLAGS` (space separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a server inside a real bench run.
+ */
+function denoFlags(): string[] {
+  return (Deno.env.get("BENCH_DENO_FLAGS") ?? "").split(/\s+/).filter((f) => f !== "");
 }
 
 /**
