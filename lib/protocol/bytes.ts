@@ -33,10 +33,18 @@ export function isAscii(b: Uint8Array): boolean {
   return true;
 }
 
-/** Writes the char codes of an ASCII string; returns the position after it. */
+/**
+ * Writes the char codes of an ASCII string; returns the position after it. Two per step: as
+ * fast as {@link put} from bytes (a plain loop measured ~1.3x slower on 6 to 18 chars).
+ */
 export function putAscii(dst: Uint8Array, pos: number, s: string): number {
   const n = s.length;
-  for (let i = 0; i < n; i++) dst[pos + i] = s.charCodeAt(i);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    dst[pos + i] = s.charCodeAt(i);
+    dst[pos + i + 1] = s.charCodeAt(i + 1);
+  }
+  if (i < n) dst[pos + i] = s.charCodeAt(i);
   return pos + n;
 }
 
