@@ -51,8 +51,11 @@ export class Account implements DeliveryScope {
   links: CrossAccountRoutes | null = null;
   /** Creation time (epoch ms), monitoring's `update_time`. */
   readonly createdAt = Date.now();
-  /** Weight per (subject, queue), keyed `subject` or `subject queue`. */
-  private readonly weights = new Map<string, Interest>();
+  /**
+   * Weight per (subject, queue), keyed `subject` or `subject queue` (neither has spaces); a
+   * number, not an {@link Interest} object, per key: ~50 bytes less per subscription.
+   */
+  private readonly weights = new Map<string, number>();
   private listeners: InterestListener[] = [];
 
   constructor(name: string) {
@@ -93,16 +96,21 @@ export class Account implements DeliveryScope {
   }
 
   /** The interest held now (what a newly connected leafnode is told first). */
-  interest(): IterableIterator<Interest> {
-    return this.weights.values();
+  *interest(): IterableIterator<Interest> {
+    for (const [key, weight] of this.weights) {
+      const sp = key.indexOf(" ");
+      yield sp < 0
+        ? { subject: key, queue: undefined, weight }
+        : { subject: key.slice(0, sp), queue: key.slice(sp + 1), weight };
+    }
   }
 
   private change(sub: ClientSub, delta: number): void {
     const queue = sub.queue || undefined;
     const key = queue === undefined ? sub.subject : `${sub.subject} ${queue}`;
-    const before = this.weights.get(key)?.weight ?? 0;
+    const before = this.weights.get(key) ?? 0;
     const weight = before + delta;
-    if (weight > 0) this.weights.set(key, { subject: sub.subject, queue, weight });
+    if (weight > 0) this.weights.set(key, weight);
     else this.weights.delete(key);
     const listeners = this.listeners;
     if (listeners.length === 0) return;

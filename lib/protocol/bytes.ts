@@ -3,10 +3,21 @@
 const decoder = new TextDecoder();
 export const encoder = new TextEncoder();
 
-/** Decodes protocol tokens; ASCII is converted without a TextDecoder call. */
+/** Tokens up to this length are built by concatenation, which V8 keeps flat below 13 chars. */
+const CONCAT_MAX = 12;
+
+/**
+ * Decodes protocol tokens; ASCII is converted without a TextDecoder call. The result is a flat
+ * string: appending char by char past 12 chars makes a chain of cons strings (a 16-char subject
+ * ~156 bytes of heap instead of 32, kept as long as the subscription).
+ */
 export function tokenString(b: Uint8Array): string {
   const n = b.length;
   if (n > 64) return decoder.decode(b);
+  if (n > CONCAT_MAX) {
+    for (let i = 0; i < n; i++) if (b[i] >= 0x80) return decoder.decode(b);
+    return String.fromCharCode.apply(null, b as unknown as number[]);
+  }
   let s = "";
   for (let i = 0; i < n; i++) {
     const c = b[i];
@@ -14,6 +25,27 @@ export function tokenString(b: Uint8Array): string {
     s += String.fromCharCode(c);
   }
   return s;
+}
+
+/** True when every byte of `b` is ASCII (its string's char codes are its bytes). */
+export function isAscii(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) return false;
+  return true;
+}
+
+/**
+ * Writes the char codes of an ASCII string; returns the position after it. Two per step: as
+ * fast as {@link put} from bytes (a plain loop measured ~1.3x slower on 6 to 18 chars).
+ */
+export function putAscii(dst: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    dst[pos + i] = s.charCodeAt(i);
+    dst[pos + i + 1] = s.charCodeAt(i + 1);
+  }
+  if (i < n) dst[pos + i] = s.charCodeAt(i);
+  return pos + n;
 }
 
 /** Copies `src` into `dst` at `pos`; returns the position after it. */

@@ -15,7 +15,9 @@ import { Message } from "../routing/message.ts";
 import {
   decimalLength,
   encoder,
+  isAscii,
   put,
+  putAscii,
   putSizesAndPayload,
   smallCopy,
   tokenString,
@@ -279,7 +281,7 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
         subject,
         queue,
         sid,
-        sidBytes: smallCopy(sidB),
+        sidBytes: isAscii(sidB) ? undefined : smallCopy(sidB),
         client: this,
         max: 0,
         delivered: 0,
@@ -326,20 +328,21 @@ export class ClientConnection extends Connection implements PubHandler, Subscrib
     const reply = msg.reply;
     const hdrLen = msg.hdrLen;
     const sizeTok = msg.sizeTok;
-    const sid = sub.sidBytes;
+    const sidB = sub.sidBytes;
+    const sidLen = sidB === undefined ? sub.sid.length : sidB.length;
     const strip = hdrLen >= 0 && !this.headers;
     const payload = strip ? msg.payload.subarray(hdrLen) : msg.payload;
     const useSizeTok = hdrLen < 0;
     const sizeLen = useSizeTok ? sizeTok.length : decimalLength(payload.length);
     const withHdr = hdrLen >= 0 && !strip;
-    const n = (withHdr ? 5 + decimalLength(hdrLen) + 1 : 4) + subject.length + 1 + sid.length +
+    const n = (withHdr ? 5 + decimalLength(hdrLen) + 1 : 4) + subject.length + 1 + sidLen +
       1 + (reply ? reply.length + 1 : 0) + sizeLen + 2 + payload.length + 2;
     const out = this.out;
     const buf = out.reserve(n);
     let p = put(buf, out.len, withHdr ? HMSG_ : MSG_);
     p = put(buf, p, subject);
     buf[p++] = 32;
-    p = put(buf, p, sid);
+    p = sidB === undefined ? putAscii(buf, p, sub.sid) : put(buf, p, sidB);
     buf[p++] = 32;
     if (reply) {
       p = put(buf, p, reply);

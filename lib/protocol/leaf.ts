@@ -21,7 +21,7 @@ import type { Identity } from "../auth/types.ts";
 import type { InterestChange } from "../accounts/account.ts";
 import { deliverInAccount } from "../routing/deliver.ts";
 import { Message } from "../routing/message.ts";
-import { decimalLength, encoder, put, putSizesAndPayload, tokenString } from "./bytes.ts";
+import { decimalLength, encoder, put, putAscii, putSizesAndPayload, tokenString } from "./bytes.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 import { Err } from "./errors.ts";
@@ -137,6 +137,9 @@ interface LeafSub extends ClientSub {
   /** Queue members the remote has (its `LS+` weight); 1 for a plain subscription. */
   weight: number;
 }
+
+/** Any character outside ASCII. */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** The reference's wait for a hub's INFO after dialing (DEFAULT_LEAFNODE_INFO_WAIT). */
 const INFO_WAIT_MS = 2000;
@@ -495,7 +498,8 @@ export class LeafConnection extends Connection {
       subject,
       queue: queue ?? undefined,
       sid: key,
-      sidBytes: encoder.encode(key),
+      // The queue is written into LMSG lines: from its char codes when the key is ASCII.
+      sidBytes: NON_ASCII.test(key) ? encoder.encode(key) : undefined,
       client: this,
       max: 0,
       delivered: 0,
@@ -642,22 +646,25 @@ export class LeafConnection extends Connection {
     const strip = hdrLen >= 0 && !this.headers;
     const payload = strip ? msg.payload.subarray(hdrLen) : msg.payload;
     const withHdr = hdrLen >= 0 && !strip;
-    const qb = sub.queue ? sub.sidBytes.subarray(sub.subject.length + 1) : null;
+    const queue = sub.queue;
+    const keyB = sub.sidBytes;
+    const qb = queue && keyB !== undefined ? keyB.subarray(sub.subject.length + 1) : null;
+    const qLen = !queue ? 0 : qb !== null ? qb.length : queue.length;
     const n = 5 + subject.length + 1 + (reply ? reply.length + 1 : 0) +
-      (qb ? 2 + qb.length + 1 : 0) + (withHdr ? decimalLength(hdrLen) + 1 : 0) +
+      (queue ? 2 + qLen + 1 : 0) + (withHdr ? decimalLength(hdrLen) + 1 : 0) +
       (hdrLen < 0 ? sizeTok.length : decimalLength(payload.length)) + 2 + payload.length + 2;
     const out = this.out;
     const buf = out.reserve(n);
     let p = put(buf, out.len, withHdr ? HMSG_ : LMSG_);
     p = put(buf, p, subject);
     buf[p++] = 32;
-    if (qb) {
+    if (queue) {
       if (reply) {
         p = put(buf, p, PLUS_);
         p = put(buf, p, reply);
         buf[p++] = 32;
       } else p = put(buf, p, BAR_);
-      p = put(buf, p, qb);
+      p = qb !== null ? put(buf, p, qb) : putAscii(buf, p, queue);
       buf[p++] = 32;
     } else if (reply) {
       p = put(buf, p, reply);

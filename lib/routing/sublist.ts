@@ -80,10 +80,11 @@ class TrieNode<S> {
   /** Level below this token, created when a longer subject passes through. */
   next: Level<S> | null = null;
   /**
-   * Plain subscriptions ending here (lazy): an array while few (a Set costs ~100 bytes more per
-   * node, and most nodes hold one subscription), a Set beyond SMALL_PLAIN.
+   * Plain subscriptions ending here (lazy): the subscription itself while it is the only one
+   * (most nodes hold one; an array of one is ~56 bytes), an array while few (a Set costs ~100
+   * bytes more), a Set beyond SMALL_PLAIN. A subscription is never an array or a Set.
    */
-  plain: S[] | Set<S> | null = null;
+  plain: S | S[] | Set<S> | null = null;
   /** Queue subscriptions ending here, by queue name (lazy). */
   queues: Map<string, Set<S>> | null = null;
 
@@ -112,6 +113,12 @@ type LevelEntries<S> = (number | string | TrieNode<S>)[];
 
 class Level<S> {
   /**
+   * The first literal child, in two fields: most levels of a wide trie have one child (the
+   * levels after a subject's distinct token), and a small array for it costs ~72 bytes.
+   */
+  oneKey: string | null = null;
+  one: TrieNode<S> | null = null;
+  /**
    * Literal children. Tokens looked up during a match are fresh substrings, and hashing them
    * for a Map costs more than comparing a handful of strings, so small levels scan one array of
    * (signature, key, node) triples and only levels wider than SMALL_LEVEL use a Map. The array is
@@ -124,12 +131,14 @@ class Level<S> {
   fwc: TrieNode<S> | null = null;
 
   isEmpty(): boolean {
-    return this.pwc === null && this.fwc === null &&
+    return this.one === null && this.pwc === null && this.fwc === null &&
       (this.map === null ? this.ents === null : this.map.size === 0);
   }
 
   /** Literal child for token `t`. */
   literal(t: string): TrieNode<S> | undefined {
+    const one = this.one;
+    if (one !== null && this.oneKey === t) return one;
     const map = this.map;
     if (map !== null) return map.get(t);
     const e = this.ents;
@@ -166,7 +175,10 @@ class Level<S> {
     if (n === undefined) {
       n = new TrieNode<S>();
       const e = this.ents;
-      if (this.map !== null) {
+      if (this.one === null) {
+        this.oneKey = t;
+        this.one = n;
+      } else if (this.map !== null) {
         this.map.set(t, n);
       } else if (e === null || e.length < SMALL_LEVEL * 3) {
         this.#push(t, n);
@@ -188,6 +200,9 @@ class Level<S> {
       this.pwc = null;
     } else if (n === this.fwc) {
       this.fwc = null;
+    } else if (n === this.one) {
+      this.one = null;
+      this.oneKey = null;
     } else if (this.map !== null) {
       this.map.delete(t);
       // Back to the array once well below the threshold (hysteresis avoids flapping).
@@ -218,6 +233,7 @@ class Level<S> {
       total += 1;
       if (n.next !== null) total += n.next.countNodes();
     };
+    visit(this.one);
     if (this.map !== null) { for (const n of this.map.values()) visit(n); }
     else if (this.ents !== null) {
       for (let i = 2; i < this.ents.length; i += 3) visit(this.ents[i] as TrieNode<S>);
@@ -247,7 +263,8 @@ function addNode<S extends Subscription>(n: TrieNode<S>, out: Builder<S>): void 
   if (p !== null) {
     const plain = out.plain ??= [];
     if (Array.isArray(p)) { for (let i = 0; i < p.length; i++) plain.push(p[i]); }
-    else for (const s of p) plain.push(s);
+    else if (p instanceof Set) { for (const s of p) plain.push(s); }
+    else plain.push(p as S);
   }
   if (n.queues !== null) {
     const queues = out.queues ??= [];
@@ -402,14 +419,17 @@ export class Sublist<S extends Subscription> {
     const q = sub.queue;
     if (!q) {
       const plain = n.plain;
-      if (plain === null) n.plain = [sub];
-      else if (!Array.isArray(plain)) {
-        if (plain.has(sub)) return;
-        plain.add(sub);
-      } else {
+      if (plain === null) n.plain = sub;
+      else if (Array.isArray(plain)) {
         if (plain.includes(sub)) return;
         if (plain.length < SMALL_PLAIN) plain.push(sub);
         else n.plain = new Set([...plain, sub]);
+      } else if (plain instanceof Set) {
+        if (plain.has(sub)) return;
+        plain.add(sub);
+      } else {
+        if (plain === sub) return;
+        n.plain = [plain as S, sub];
       }
     } else {
       const queues = n.queues ??= new Map<string, Set<S>>();
@@ -468,14 +488,18 @@ export class Sublist<S extends Subscription> {
     if (!q) {
       const plain = n.plain;
       if (plain === null) return false;
-      if (Array.isArray(plain)) {
+      if (plain === sub) {
+        n.plain = null;
+      } else if (Array.isArray(plain)) {
         const at = plain.indexOf(sub);
         if (at < 0) return false;
         plain.splice(at, 1); // keeps insertion order, as the Set does
-        if (plain.length === 0) n.plain = null;
-      } else {
+        if (plain.length === 1) n.plain = plain[0];
+      } else if (plain instanceof Set) {
         if (!plain.delete(sub)) return false;
         if (plain.size === 0) n.plain = null;
+      } else {
+        return false;
       }
     } else {
       const queues = n.queues;

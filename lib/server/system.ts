@@ -90,7 +90,7 @@ export class SystemServices {
     const sub: ClientSub = {
       subject,
       sid,
-      sidBytes: encoder.encode(sid),
+      sidBytes: undefined,
       client: this.internal,
       max: 0,
       delivered: 0,

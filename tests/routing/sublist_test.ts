@@ -548,3 +548,23 @@ Deno.test("sublist: big cached results are dropped, not copied, on insert", () =
   assert.deepEqual(groups(after), { g: sortedIds(queue) });
   assert.equal(before.plain.length, 100, "old result untouched");
 });
+
+both("a node's plain subscriptions: one, a few, many, and back, in insertion order", (s) => {
+  const subs = Array.from({ length: 12 }, () => sub("p.q"));
+  const ids = (n: number[]) => n.map((i) => subs[i].id);
+  const order = () => s.match("p.q").plain.map((x) => x.id);
+  s.insert(subs[0]);
+  s.insert(subs[0]);
+  assert.deepEqual(order(), ids([0]));
+  s.insert(subs[1]);
+  assert.deepEqual(order(), ids([0, 1]));
+  assert.ok(s.remove(subs[0]));
+  assert.ok(!s.remove(subs[0]));
+  assert.deepEqual(order(), ids([1]));
+  for (let i = 2; i < 12; i++) s.insert(subs[i]);
+  assert.equal(s.count, 11);
+  assert.deepEqual(order(), ids([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
+  for (let i = 1; i < 12; i++) assert.ok(s.remove(subs[i]));
+  assert.deepEqual(order(), []);
+  assert.equal(s.nodeCount, 0);
+});
