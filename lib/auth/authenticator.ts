@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { nodeBuiltin } from "../core/node_builtin.ts";
 import { mapCertificateToUser } from "./tls_map.ts";
 import type { ConnectionKind } from "../core/kinds.ts";
 import type { PeerInfo } from "../protocol/transport.ts";
@@ -60,12 +60,12 @@ export interface NatsAuthenticator extends Authenticator {
 }
 
 function sha256(s: string): Uint8Array {
-  return createHash("sha256").update(s, "utf8").digest();
+  return nodeBuiltin("node:crypto").createHash("sha256").update(s, "utf8").digest();
 }
 
 /** Constant-time string equality (compares SHA-256 digests, so lengths don't leak). */
 export function constantTimeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(sha256(a), sha256(b));
+  return nodeBuiltin("node:crypto").timingSafeEqual(sha256(a), sha256(b));
 }
 
 /**

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { nodeBuiltin } from "../core/node_builtin.ts";
 import { bcryptVerifySync, parseBcrypt } from "./bcrypt.ts";
 
 /** Options of a {@link BcryptPool}. */
@@ -38,7 +38,8 @@ interface Slot {
 }
 
 function digest(hash: string, password: string): string {
-  return hash + "\0" + createHash("sha256").update(password, "utf8").digest("base64");
+  return hash + "\0" +
+    nodeBuiltin("node:crypto").createHash("sha256").update(password, "utf8").digest("base64");
 }
 
 /** Pool statistics (for tests and the benchmark). */

@@ -7,7 +7,7 @@
  * @module
  */
 import { decodeSeed, encodePublicKey, PREFIX } from "../core/nkey.ts";
-import { sign } from "node:crypto";
+import { nodeBuiltin } from "../core/node_builtin.ts";
 import { base64UrlEncode } from "./nkeys.ts";
 import { privateKeyFromSeed, publicKeyFromSeed } from "./nkeys.ts";
 
@@ -72,7 +72,9 @@ export function signNonce(seed: string, nonce: string): string {
   const decoded = decodeSeed(seed);
   if (!decoded) throw new Error("invalid seed");
   const key = privateKeyFromSeed(decoded.key);
-  return base64UrlEncode(new Uint8Array(sign(null, new TextEncoder().encode(nonce), key)));
+  return base64UrlEncode(
+    new Uint8Array(nodeBuiltin("node:crypto").sign(null, new TextEncoder().encode(nonce), key)),
+  );
 }
 
 /** Formats a `.creds` file as nsc does (for tests and tools). */

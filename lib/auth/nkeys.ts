@@ -6,7 +6,9 @@
  */
 import { decodeBits } from "../core/radix.ts";
 import { decodePublicKey, encodePublicKey, encodeSeed, PREFIX } from "../core/nkey.ts";
-import { createPrivateKey, createPublicKey, type KeyObject, verify } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeBuiltin } from "../core/node_builtin.ts";
+import { ed25519PublicKey } from "./ed25519_public.ts";
 
 // ---------------------------------------------------------------------------------------------
 // base64 (signatures and nonces)
@@ -91,7 +93,11 @@ function keyObjectFor(nkey: string): KeyObject | null {
   der.set(decoded.key, 12);
   let ko: KeyObject;
   try {
-    ko = createPublicKey({ key: der as unknown as Buffer, format: "der", type: "spki" });
+    ko = nodeBuiltin("node:crypto").createPublicKey({
+      key: der as unknown as Buffer,
+      format: "der",
+      type: "spki",
+    });
   } catch {
     return null;
   }
@@ -118,7 +124,7 @@ export function verifyNonceSignature(
   if (!sigBytes || sigBytes.length !== 64) return false;
   const data = typeof nonce === "string" ? encoder.encode(nonce) : nonce;
   try {
-    return verify(null, data, key, sigBytes);
+    return nodeBuiltin("node:crypto").verify(null, data, key, sigBytes);
   } catch {
     return false;
   }
@@ -140,13 +146,13 @@ export function privateKeyFromSeed(seed: Uint8Array): KeyObject {
   const der = new Uint8Array(48);
   der.set(PKCS8_PREFIX);
   der.set(seed, 16);
+  const { createPrivateKey } = nodeBuiltin("node:crypto");
   return createPrivateKey({ key: der as unknown as Buffer, format: "der", type: "pkcs8" });
 }
 
 /** Derive the 32-byte ed25519 public key of a 32-byte seed. */
 export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
-  const spki = createPublicKey(privateKeyFromSeed(seed)).export({ format: "der", type: "spki" });
-  return new Uint8Array(spki.subarray(spki.length - 32));
+  return ed25519PublicKey(seed);
 }
 
 /** Generate a random key pair of the given type (default: server, `N…`). */

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
+import { nodeBuiltin } from "../core/node_builtin.ts";
 
 /** Paths of the TLS files (absent = not configured). */
 export interface TlsFiles {
@@ -93,13 +94,13 @@ function check(
     }
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(certs[0].body);
+      cert = new (nodeBuiltin("node:crypto").X509Certificate)(certs[0].body);
     } catch {
       return pair + "x509: malformed certificate";
     }
     let pk;
     try {
-      pk = createPrivateKey(key.body);
+      pk = nodeBuiltin("node:crypto").createPrivateKey(key.body);
     } catch {
       return pair + "tls: failed to parse private key";
     }
@@ -118,7 +119,7 @@ function check(
     for (const b of pemBlocks(ca)) {
       if (b.type !== "CERTIFICATE") continue;
       try {
-        new X509Certificate(b.body);
+        new (nodeBuiltin("node:crypto").X509Certificate)(b.body);
         ok = true;
       } catch {
         // skipped like x509.CertPool.AppendCertsFromPEM

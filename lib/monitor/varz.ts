@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { cpuUsage } from "node:process";
+import { nodeBuiltin } from "../core/node_builtin.ts";
 import { nowMs, rfc3339, sortedMap, uptime } from "./gofmt.ts";
 import type { MonitorSource } from "./source.ts";
 import type { ServerOptions } from "../config/options.ts";
@@ -34,7 +34,7 @@ export class CpuSampler {
   sample(now = nowMs()): number {
     const wall = now - this.lastWall;
     if (wall >= 1000) {
-      const u = cpuUsage();
+      const u = nodeBuiltin("node:process").cpuUsage();
       const cpuMs = (u.user + u.system) / 1000;
       this.pcpu = Math.round(((cpuMs - this.lastCpu) / wall) * 1000) / 10;
       this.lastCpu = cpuMs;

@@ -16,8 +16,7 @@
  *
  * @module
  */
-import v8 from "node:v8";
-import vm from "node:vm";
+import { nodeBuiltin } from "../core/node_builtin.ts";
 
 /** How often the RSS is compared with the live heap. */
 const POLL_MS = 1_000;
@@ -36,8 +35,8 @@ let gcFn: GcFn | null | undefined;
 function engineGc(): GcFn | null {
   if (gcFn !== undefined) return gcFn;
   try {
-    v8.setFlagsFromString("--expose-gc");
-    const f = vm.runInNewContext("gc");
+    nodeBuiltin("node:v8").setFlagsFromString("--expose-gc");
+    const f = nodeBuiltin("node:vm").runInNewContext("gc");
     gcFn = typeof f === "function" ? f as GcFn : null;
   } catch {
     gcFn = null;

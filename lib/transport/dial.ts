@@ -6,8 +6,9 @@
  * @module
  */
 import type { ConnectionKind } from "../core/kinds.ts";
-import net from "node:net";
-import tls from "node:tls";
+import { nodeBuiltin } from "../core/node_builtin.ts";
+import type net from "node:net";
+import type tls from "node:tls";
 import { NodeSocketTransport, tlsPeerInfo } from "./tls_server.ts";
 
 /** Dials host:port over TCP, failing after `timeoutMs`. */
@@ -86,7 +87,7 @@ export async function readGreeting(
 /** Dials host:port with `node:net` (for connections that may upgrade to TLS). */
 export function dialNet(hostname: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: hostname, port });
+    const s = nodeBuiltin("node:net").connect({ host: hostname, port });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`dial tcp ${hostname}:${port}: i/o timeout`));
@@ -148,7 +149,8 @@ export interface ClientTlsConfig {
 /** Runs the client TLS handshake on a connected socket. */
 export function startClientTls(socket: net.Socket, cfg: ClientTlsConfig): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const isIp = net.isIP(cfg.servername) !== 0;
+    const tls = nodeBuiltin("node:tls");
+    const isIp = nodeBuiltin("node:net").isIP(cfg.servername) !== 0;
     const ts = tls.connect({
       socket,
       ca: cfg.caPem ? [cfg.caPem] : undefined,

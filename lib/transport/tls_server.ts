@@ -29,10 +29,9 @@
  */
 
 import type { CloseDescriptor } from "../core/close_reasons.ts";
-import { Buffer } from "node:buffer";
-import { createHash, X509Certificate } from "node:crypto";
-import net from "node:net";
-import tls from "node:tls";
+import { nodeBuiltin } from "../core/node_builtin.ts";
+import type net from "node:net";
+import type tls from "node:tls";
 import type { ByteSink, PeerInfo, TlsPeer, Transport } from "../protocol/transport.ts";
 
 /** Certificate material and verification mode of a TLS server. */
@@ -74,7 +73,7 @@ export class TlsAcceptor {
   readonly #pendingByAddr = new Map<string, net.Socket>();
 
   constructor(cfg: TlsServerConfig) {
-    this.#server = tls.createServer({
+    this.#server = nodeBuiltin("node:tls").createServer({
       key: cfg.keyPem,
       cert: cfg.certPem,
       ca: cfg.caPem ? [cfg.caPem] : undefined,
@@ -133,7 +132,9 @@ export class TlsAcceptor {
       this.#pendingByAddr.set(addrKey(raw), raw);
       if (head && head.length > 0) {
         raw.pause();
-        raw.unshift(Buffer.from(head.buffer, head.byteOffset, head.length));
+        raw.unshift(
+          nodeBuiltin("node:buffer").Buffer.from(head.buffer, head.byteOffset, head.length),
+        );
       }
       this.#server.emit("connection", raw);
     });
@@ -286,7 +287,7 @@ export function listenNet(
   onConnection: (raw: net.Socket) => void,
 ): Promise<NetListener> {
   return new Promise<NetListener>((resolve, reject) => {
-    const server = net.createServer(onConnection);
+    const server = nodeBuiltin("node:net").createServer(onConnection);
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
@@ -360,6 +361,7 @@ export interface StartTlsOptions {
 
 /** Hex SHA-256 of a certificate's DER SubjectPublicKeyInfo (a `pinned_certs` entry). */
 export function spkiSha256(certDer: Uint8Array): string {
+  const { createHash, X509Certificate } = nodeBuiltin("node:crypto");
   const spki = new X509Certificate(certDer).publicKey.export({ type: "spki", format: "der" });
   return createHash("sha256").update(spki).digest("hex");
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import zlib from "node:zlib";
+import { nodeBuiltin } from "../../core/node_builtin.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Constants
@@ -106,6 +106,7 @@ export function maskInPlace(buf: Uint8Array, key: Uint8Array, pos = 0): number {
  * with the trailing `00 00 ff ff` removed. Fresh context each call (no context takeover).
  */
 export function deflateMessage(payload: Uint8Array): Uint8Array {
+  const zlib = nodeBuiltin("node:zlib");
   const out = zlib.deflateRawSync(payload, {
     level: 1,
     finishFlush: zlib.constants.Z_SYNC_FLUSH,
@@ -137,6 +138,7 @@ export function inflateMessage(
 ): Uint8Array {
   const list = parts instanceof Uint8Array ? [parts] : parts;
   const input = concatBytes([...list, INFLATE_TAIL]);
+  const zlib = nodeBuiltin("node:zlib");
   try {
     const out = zlib.inflateRawSync(input, { maxOutputLength });
     return new Uint8Array(out.buffer, out.byteOffset, out.length);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { nodeBuiltin } from "../../core/node_builtin.ts";
 import type { WebSocketPeer } from "../../protocol/transport.ts";
 import { type Cidr, ipInCidrs, parseIp } from "./cidr.ts";
 import { type AllowedOrigins, checkOrigin } from "./origin.ts";
@@ -55,7 +55,7 @@ export function handshakeErrorLog(remoteAddr: string, reason: string): string {
 
 /** Sec-WebSocket-Accept: base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string): string {
-  return createHash("sha1").update(key + WS_GUID).digest("base64");
+  return nodeBuiltin("node:crypto").createHash("sha1").update(key + WS_GUID).digest("base64");
 }
 
 /** Connection kind chosen by the request path. */
