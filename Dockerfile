@@ -18,6 +18,6 @@ RUN deno cache main.ts deploy.ts lib/auth/bcrypt_worker.ts
 EXPOSE 4222 8080 8222
 
 # Only what the server needs: listeners, reading the config and certificates, $VARIABLES.
-ENTRYPOINT ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-env", "--no-prompt", "main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-env", "--no-prompt", "--v8-flags=--max-semi-space-size=4", "main.ts"]
 # No -c: the embedded default config (clients on 0.0.0.0:4222), with monitoring on 8222.
 CMD ["-m", "8222"]

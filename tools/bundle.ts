@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { RUN_PERMISSIONS } from "./permissions.ts";
+import { RUN_FLAGS } from "./permissions.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The expression bcrypt_pool.ts uses to start its worker; replaced by the embedded one. */
@@ -39,7 +39,7 @@ export async function bundleServer(): Promise<string> {
     }
     const dataUrl = `data:text/javascript;base64,${new TextEncoder().encode(worker).toBase64()}`;
     // --no-config: the bundle is self-contained; a deno.json in the working directory must not apply.
-    const shebang = `#!/usr/bin/env -S deno run --no-config ${RUN_PERMISSIONS.join(" ")}`;
+    const shebang = `#!/usr/bin/env -S deno run --no-config ${RUN_FLAGS.join(" ")}`;
     return `${shebang}\n${parts.join(JSON.stringify(dataUrl))}`;
   } finally {
     await Deno.remove(tmp, { recursive: true });

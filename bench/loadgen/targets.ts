@@ -12,6 +12,7 @@
  * `compression: true` only lets a server accept permessage-deflate when a client offers it; the
  * plain `ws-*` rows do not offer it, so they run uncompressed on every target.
  */
+import { RUN_V8_FLAGS } from "../../tools/permissions.ts";
 
 /** Ports handed to a target when it starts. */
 export interface TargetPorts {
@@ -356,6 +357,8 @@ function denoMainTarget(
         "--allow-net",
         "--allow-read",
         "--allow-env",
+        // As `deno task start` starts the server (tools/permissions.ts).
+        ...RUN_V8_FLAGS,
         ...denoFlags(),
         mainPath,
         ...(conf ? ["-c", conf] : []),

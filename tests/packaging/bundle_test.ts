@@ -8,7 +8,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { spawnServerProcess } from "../helpers/server_process.ts";
 import { bcryptHash } from "./bcrypt_fixture.ts";
 import { exchange } from "./exchange.ts";
-import { RUN_PERMISSIONS } from "../../tools/permissions.ts";
+import { RUN_FLAGS } from "../../tools/permissions.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -58,8 +58,8 @@ Deno.test({
       const text = await Deno.readTextFile(out);
       assertEquals(
         text.slice(0, text.indexOf("\n")),
-        `#!/usr/bin/env -S deno run --no-config ${RUN_PERMISSIONS.join(" ")}`,
-        "shebang with the server's permissions",
+        `#!/usr/bin/env -S deno run --no-config ${RUN_FLAGS.join(" ")}`,
+        "shebang with the server's permissions and V8 flags",
       );
       assert((Deno.statSync(out).mode! & 0o111) !== 0, "executable");
       assert(!text.includes("bcrypt_worker.ts"), "no reference to a worker file");

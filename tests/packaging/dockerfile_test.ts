@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { execForm, only, projectDockerfile } from "./dockerfile.ts";
-import { RUN_PERMISSIONS } from "../../tools/permissions.ts";
+import { RUN_FLAGS } from "../../tools/permissions.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const df = projectDockerfile();
@@ -36,7 +36,7 @@ Deno.test("Dockerfile: a non-root USER is in force for the cache step and the EN
   assert(users.every((u) => !/^(root|0)(:|$)/.test(u.args)), "never switches back to root");
 });
 
-Deno.test("Dockerfile: ENTRYPOINT and CMD are JSON arrays; the entrypoint has exactly the server's permissions", () => {
+Deno.test("Dockerfile: ENTRYPOINT and CMD are JSON arrays; the entrypoint has exactly the server's permissions and V8 flags", () => {
   const entry = execForm(only(df, "ENTRYPOINT"));
   const cmd = execForm(only(df, "CMD"));
   assert(entry, "ENTRYPOINT in exec form");
@@ -44,7 +44,7 @@ Deno.test("Dockerfile: ENTRYPOINT and CMD are JSON arrays; the entrypoint has ex
   assertEquals(entry.slice(0, 2), ["deno", "run"]);
   assertEquals(entry.at(-1), "main.ts");
   const flags = entry.slice(2, -1);
-  assertEquals(flags.filter((f) => f !== "--cached-only").sort(), [...RUN_PERMISSIONS].sort());
+  assertEquals(flags.filter((f) => f !== "--cached-only").sort(), [...RUN_FLAGS].sort());
   assert(flags.includes("--cached-only"), "nothing is fetched at start");
   // The default command is the embedded default config (no -c), nothing more than monitoring.
   assert(!cmd.includes("-c") && !cmd.includes("--config"), `CMD ${JSON.stringify(cmd)} has no -c`);

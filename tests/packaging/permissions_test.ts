@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { spawnServerProcess } from "../helpers/server_process.ts";
-import { RUN_PERMISSIONS } from "../../tools/permissions.ts";
+import { RUN_PERMISSIONS, RUN_V8_FLAGS } from "../../tools/permissions.ts";
 import { bcryptHash } from "./bcrypt_fixture.ts";
 import { exchange } from "./exchange.ts";
 
@@ -17,13 +17,15 @@ function permissionFlags(argv: string[]): string[] {
   return argv.filter((a) => /^--(allow-|deny-|no-prompt$)|^-A$/.test(a)).sort();
 }
 
-Deno.test("permissions: start, deploy and compile tasks grant exactly the server's list", () => {
+Deno.test("permissions: start, deploy and compile tasks grant exactly the server's list and V8 flags", () => {
   const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks as Record<
     string,
     string
   >;
   for (const name of ["start", "deploy", "compile"]) {
-    assertEquals(permissionFlags(tasks[name].split(/\s+/)), [...RUN_PERMISSIONS].sort(), name);
+    const argv = tasks[name].split(/\s+/);
+    assertEquals(permissionFlags(argv), [...RUN_PERMISSIONS].sort(), name);
+    assertEquals(argv.filter((a) => a.startsWith("--v8-flags")), [...RUN_V8_FLAGS], name);
   }
   const compile = tasks.compile.split(/\s+/);
   const include = compile[compile.indexOf("--include") + 1];
