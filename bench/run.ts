@@ -28,9 +28,11 @@ import {
   openFileLimit,
   oursCodecTarget,
   oursTarget,
+  removeFile,
   type RunningServer,
   spawnServer,
   type Target,
+  targetConfig,
   type TlsFiles,
 } from "./loadgen/targets.ts";
 import { haveOpenssl, testPki } from "../tests/helpers/certs.ts";
@@ -181,14 +183,18 @@ function customOurs(cmdline: string): Target {
     name: "ours",
     websocket: false,
     unavailable: () => Promise.resolve(cmd ? null : "empty --ours-cmd"),
-    start: (ports) =>
-      spawnServer(
+    start: (ports) => {
+      // WebSocket rows are not run for a custom command; TLS rows need its tls block.
+      const conf = targetConfig({ port: ports.port, tls: ports.tls });
+      return spawnServer(
         "ours",
         cmd,
-        [...rest, "-a", "127.0.0.1", "-p", String(ports.port)],
+        [...rest, ...(conf ? ["-c", conf] : []), "-a", "127.0.0.1", "-p", String(ports.port)],
         ports,
         10_000,
-      ),
+        removeFile(conf),
+      );
+    },
   };
 }
 

@@ -281,7 +281,7 @@ export function indent(s: string): string {
  * carry the rest), or null when neither is wanted; `wsExtra` are more lines for the websocket
  * block, e.g. `compression: true`.
  */
-function targetConfig(ports: TargetPorts, wsExtra: readonly string[] = []): string | null {
+export function targetConfig(ports: TargetPorts, wsExtra: readonly string[] = []): string | null {
   const blocks: string[] = [];
   const block = (name: string, lines: string[]) =>
     blocks.push(`${name} {\n${lines.map((l) => `  ${l}\n`).join("")}}\n`);
@@ -297,7 +297,7 @@ function targetConfig(ports: TargetPorts, wsExtra: readonly string[] = []): stri
   return path;
 }
 
-function removeFile(path: string | null): () => void {
+export function removeFile(path: string | null): () => void {
   return () => {
     if (path === null) return;
     try {
