@@ -12,12 +12,17 @@
  * | `nats-tcp`   | `nats-server`                                                                  |
  *
  * RSS is read from /proc/<pid>/status before and 1 s after N connections are open, as the
- * `mem-*` rows do.
+ * `mem-*` rows do (`KiB/conn`). For the Deno holders it is read once more after they ran one
+ * memory-reducing collection on SIGUSR2 (`reduced`: what lib/server/memory_reclaim.ts does once
+ * a rise settles, giving back the young generation V8 grew while the connections were set up);
+ * nats-server gets no signal (its `reduced` is its first reading).
  *
  * ```sh
  * deno run -A bench/experiments/ws_native_floor.ts [--n 2000] [--holders native-ws,listen-ws,...]
  * ```
  */
+import v8 from "node:v8";
+import vm from "node:vm";
 import { RawClient } from "../loadgen/client.ts";
 import { encoder } from "../loadgen/proto.ts";
 import { type Dialer, tcpDialer } from "../loadgen/stream.ts";
@@ -173,6 +178,12 @@ async function main(): Promise<void> {
   };
   const hold = at("--hold");
   if (hold) {
+    Deno.addSignalListener("SIGUSR2", () => {
+      const { setFlagsFromString } = v8;
+      setFlagsFromString("--expose-gc");
+      const gc = vm.runInNewContext("gc") as (o: unknown) => void;
+      gc({ type: "major", execution: "sync", flavor: "last-resort" });
+    });
     const port = Number(args[args.indexOf("--hold") + 2]);
     if (hold === "native-ws") nativeWs(port);
     else await listenHolder(port, hold === "listen-ws");
@@ -181,7 +192,7 @@ async function main(): Promise<void> {
   const n = Number(at("--n") ?? 2000);
   const holders = (at("--holders") ?? "native-ws,listen-ws,nats-ws,listen-tcp,nats-tcp")
     .split(",");
-  console.log(`holder      N      RSS before MiB  RSS after MiB  KiB/conn`);
+  console.log(`holder      N      RSS before MiB  RSS after MiB  KiB/conn  reduced KiB/conn`);
   for (const holder of holders) {
     const port = freePort();
     const child = spawnHolder(holder, port);
@@ -196,10 +207,19 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
       const ok = (await Promise.all(clients.map((c) => c.ping(5000)))).every(Boolean);
       const after = await rssKiB(child.pid);
+      let reduced = after;
+      if (!holder.startsWith("nats-")) {
+        Deno.kill(child.pid, "SIGUSR2");
+        await new Promise((r) => setTimeout(r, 500));
+        reduced = await rssKiB(child.pid);
+      }
+      const perConn = (x: number) => ((x - before) / n).toFixed(1);
       console.log(
         `${holder.padEnd(11)} ${String(n).padEnd(6)} ${(before / 1024).toFixed(1).padStart(14)}  ${
           (after / 1024).toFixed(1).padStart(13)
-        }  ${((after - before) / n).toFixed(1).padStart(8)}${ok ? "" : "  (some PINGs failed)"}`,
+        }  ${perConn(after).padStart(8)}  ${perConn(reduced).padStart(16)}${
+          ok ? "" : "  (some PINGs failed)"
+        }`,
       );
       await Promise.all(clients.map((c) => c.shutdown()));
     } finally {
