@@ -7,7 +7,9 @@
  *
  * ```sh
  * deno run -A bench/experiments/ws_conn_memory.ts [--n 2000] [--engines native,codec,tcp] [--snap DIR]
- *   [--spaces] [--v8 "--flag=value"] [--gc gc|reduce|none] [--wait SECONDS]
+ *   (engines also: floor-native, floor-listen-ws, floor-listen-tcp: the holders of
+ *   ws_native_floor.ts)
+ *   [--spaces] [--maps] [--v8 "--flag=value"] [--gc gc|reduce|none] [--gcs COUNT] [--wait SECONDS]
  *
  * `--gc`: before each reading, three full collections (`gc`, default), three memory-reducing
  * ones (`reduce`, what lib/server/memory_reclaim.ts runs) or none (`none`, as the bench reads).
@@ -27,9 +29,9 @@ interface Mem {
   spaces: Record<string, number>;
 }
 
-async function readMem(how = "gc"): Promise<Mem> {
+async function readMem(how = "gc", count = 3): Promise<Mem> {
   const g = (globalThis as { gc?: (o?: unknown) => void }).gc;
-  for (let i = 0; i < 3 && how !== "none"; i++) {
+  for (let i = 0; i < count && how !== "none"; i++) {
     g?.(how === "reduce" ? { type: "major", execution: "sync", flavor: "last-resort" } : undefined);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -42,9 +44,40 @@ async function readMem(how = "gc"): Promise<Mem> {
   return { rssKiB, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, spaces };
 }
 
+/**
+ * Resident KiB by mapping kind from /proc/self/smaps: `brk` ([heap], malloc's main arena),
+ * `anon` (anonymous mappings: V8 heap pages, malloc arenas of other threads, thread stacks),
+ * `file` (the deno binary and libraries).
+ */
+async function mapsKiB(): Promise<Record<string, number>> {
+  const text = await Deno.readTextFile("/proc/self/smaps");
+  const out: Record<string, number> = { brk: 0, anon: 0, file: 0 };
+  let kind = "anon";
+  for (const line of text.split("\n")) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (m) {
+      const name = m[1];
+      kind = name === "[heap]" ? "brk" : name.startsWith("/") ? "file" : "anon";
+    } else if (line.startsWith("Rss:")) out[kind] += Number(/(\d+)/.exec(line)![1]);
+  }
+  return out;
+}
+
 /** Child: a server on random ports; answers "mem" and "snap FILE" lines on stdin. */
 async function serve(engine: string, v8flags?: string): Promise<void> {
   if (v8flags) (await import("node:v8")).setFlagsFromString(v8flags);
+  if (engine.startsWith("floor-")) {
+    // The runtime floor holders of ws_native_floor.ts, on random ports.
+    const { nativeWs, listenHolder } = await import("./ws_native_floor.ts");
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    if (engine === "floor-native") nativeWs(port);
+    else listenHolder(port, engine === "floor-listen-ws");
+    console.log(JSON.stringify({ port, wsPort: port }));
+    await commands();
+    Deno.exit(0);
+  }
   const { startServer } = await import("../../mod.ts");
   const ws = engine === "tcp" ? undefined : {
     host: "127.0.0.1",
@@ -55,6 +88,12 @@ async function serve(engine: string, v8flags?: string): Promise<void> {
   };
   const server = await startServer({ host: "127.0.0.1", port: -1, websocket: ws });
   console.log(JSON.stringify({ port: server.ports.client, wsPort: server.ports.websocket }));
+  await commands();
+  await server.close();
+}
+
+/** Answers "mem [gc|reduce|none]" and "snap FILE" lines on stdin until it closes. */
+async function commands(): Promise<void> {
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
   let buf = "";
   for await (const chunk of lines) {
@@ -63,8 +102,12 @@ async function serve(engine: string, v8flags?: string): Promise<void> {
     while ((nl = buf.indexOf("\n")) >= 0) {
       const cmd = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
-      if (cmd.startsWith("mem")) console.log(JSON.stringify(await readMem(cmd.slice(4) || "gc")));
-      else if (cmd.startsWith("snap ")) {
+      if (cmd.startsWith("mem")) {
+        const [how, count] = cmd.slice(4).split(" ");
+        console.log(JSON.stringify(await readMem(how || "gc", Number(count || 3))));
+      } else if (cmd === "maps") {
+        console.log(JSON.stringify(await mapsKiB()));
+      } else if (cmd.startsWith("snap ")) {
         const { writeHeapSnapshot } = await import("node:v8");
         (globalThis as { gc?: () => void }).gc?.();
         writeHeapSnapshot(cmd.slice(5));
@@ -72,7 +115,6 @@ async function serve(engine: string, v8flags?: string): Promise<void> {
       }
     }
   }
-  await server.close();
 }
 
 class Child {
@@ -155,8 +197,11 @@ async function main(): Promise<void> {
     const ports = JSON.parse(await child.line()) as { port: number; wsPort?: number };
     await new Promise((r) => setTimeout(r, 1000));
     if (snap) await child.ask(`snap ${snap}/${engine}-before.heapsnapshot`);
-    const before = await child.ask<Mem>(`mem ${at("--gc") ?? "gc"}`);
-    const dial = engine === "tcp"
+    const before = await child.ask<Mem>(`mem ${at("--gc") ?? "gc"} ${at("--gcs") ?? 3}`);
+    const mapsBefore = args.includes("--maps")
+      ? await child.ask<Record<string, number>>("maps")
+      : null;
+    const dial = engine === "tcp" || engine === "floor-listen-tcp"
       ? tcpDialer(ports.port)
       : wsDialer(ports.wsPort!, { readBufSize: 4096, timeoutMs: 20_000 });
     const clients = await openIdle(dial, n);
@@ -164,7 +209,7 @@ async function main(): Promise<void> {
     const ok = (await Promise.all(clients.map((c) => c.ping(5000)))).every(Boolean);
     const gcMode = at("--gc") ?? "gc";
     if (at("--wait")) await new Promise((r) => setTimeout(r, Number(at("--wait")) * 1000));
-    const after = await child.ask<Mem>(`mem ${gcMode}`);
+    const after = await child.ask<Mem>(`mem ${gcMode} ${at("--gcs") ?? 3}`);
     if (snap) await child.ask(`snap ${snap}/${engine}-after.heapsnapshot`);
     console.log(
       `${engine.padEnd(7)} ${String(n).padEnd(5)} ${
@@ -173,6 +218,12 @@ async function main(): Promise<void> {
         kib(after.heapTotal - before.heapTotal).padStart(18)
       }  ${kib(after.external - before.external).padStart(17)}${ok ? "" : "  (some PINGs failed)"}`,
     );
+    if (mapsBefore) {
+      const m = await child.ask<Record<string, number>>("maps");
+      for (const k of Object.keys(m)) {
+        console.log(`  rss ${k}: ${((m[k] - mapsBefore[k]) / n).toFixed(2)} KiB/conn`);
+      }
+    }
     if (args.includes("--spaces")) {
       for (const k of Object.keys(after.spaces)) {
         const d = (after.spaces[k] - (before.spaces[k] ?? 0)) / 1024;

@@ -39,7 +39,8 @@ function hasPing(b: Uint8Array): boolean {
   return false;
 }
 
-function nativeWs(port: number): void {
+/** The `native-ws` holder on `port`. */
+export function nativeWs(port: number): void {
   Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req) => {
     const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
     socket.binaryType = "arraybuffer";
@@ -105,7 +106,8 @@ async function holdTcp(conn: Deno.Conn, ws: boolean): Promise<void> {
   } catch { /* closed */ }
 }
 
-async function listenHolder(port: number, ws: boolean): Promise<void> {
+/** The `listen-ws` (`ws`) or `listen-tcp` holder on `port`. */
+export async function listenHolder(port: number, ws: boolean): Promise<void> {
   for await (const conn of Deno.listen({ hostname: "127.0.0.1", port })) holdTcp(conn, ws);
 }
 
@@ -229,4 +231,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (import.meta.main) await main();
