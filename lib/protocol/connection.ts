@@ -14,9 +14,9 @@ import type { Origin } from "../routing/message.ts";
 import { encoder } from "./bytes.ts";
 import type { Account, ServerContext } from "./context.ts";
 import { Err } from "./errors.ts";
-import { Flow, goDurationMs } from "./flow.ts";
+import { Flow, type FlowHost, goDurationMs } from "./flow.ts";
 import { infoLine } from "./info.ts";
-import { Outbound } from "./outbound.ts";
+import { Outbound, type OutboundSink } from "./outbound.ts";
 import { type OpHandler, type OpTable, Parser, type ParserLimits } from "./parser.ts";
 import type { Transport } from "./transport.ts";
 
@@ -61,7 +61,11 @@ class LiveLimits implements ParserLimits {
 }
 
 /** One connection of any kind: the lifecycle around the kind's ops. */
-export abstract class Connection implements OpHandler, Origin {
+/**
+ * The connection is itself its {@link Flow}'s host and its {@link Outbound}'s sink (prototype
+ * methods: no closures or host objects per connection).
+ */
+export abstract class Connection implements OpHandler, Origin, FlowHost, OutboundSink {
   /** The reference's connection kind (what loop and hub/spoke rules read). */
   abstract readonly kind: ConnKind;
   /** The connection id. */
@@ -135,23 +139,38 @@ export abstract class Connection implements OpHandler, Origin {
     this.tracing = ctx.log.traceEnabled;
     this.limits = new LiveLimits(ctx, table.limitsControlLine !== false);
     this.parser = new Parser<OpHandler>(this, this.limits, table as unknown as OpTable<OpHandler>);
-    this.flow = new Flow({
-      pauseInput: () => {
-        if (!this.overrun) this.parser.paused = true;
-      },
-      resumeInput: () => this.resumeInput(),
-      debug: (text) => this.ctx.log.debug(`${this} - ${text}`),
-      get debugEnabled() {
-        return ctx.log.debugEnabled;
-      },
-    });
-    this.out = new Outbound({
-      write: (data) => transport.write(data),
-      onWriteError: () => this.close(Closed.writeError, false),
-      onProgress: (pending, flushed) => {
-        if (this.flow.stalling) this.flow.progressed(pending, this.ctx.options.maxPending, flushed);
-      },
-    });
+    this.flow = new Flow(this);
+    this.out = new Outbound(this);
+  }
+
+  /** {@link FlowHost}: stop parsing after the current op (not while an overrun is processed). */
+  pauseInput(): void {
+    if (!this.overrun) this.parser.paused = true;
+  }
+
+  /** {@link FlowHost}: a debug line about this connection. */
+  debug(text: string): void {
+    this.ctx.log.debug(`${this} - ${text}`);
+  }
+
+  /** {@link FlowHost}: whether debug logging is on. */
+  get debugEnabled(): boolean {
+    return this.ctx.log.debugEnabled;
+  }
+
+  /** {@link OutboundSink}: the outbound queue's bytes go to the transport. */
+  write(data: Uint8Array): Promise<void> {
+    return this.transport.write(data);
+  }
+
+  /** {@link OutboundSink}: a write failed. */
+  onWriteError(): void {
+    this.close(Closed.writeError, false);
+  }
+
+  /** {@link OutboundSink}: a write finished; a stalling consumer tells its flow. */
+  onProgress(pending: number, flushed: boolean): void {
+    if (this.flow.stalling) this.flow.progressed(pending, this.ctx.options.maxPending, flushed);
   }
 
   /** "Client", "Leafnode", ...: how log lines name this kind. */
@@ -417,8 +436,11 @@ export abstract class Connection implements OpHandler, Origin {
     this.close(Closed.slowConsumerPending, false);
   }
 
-  /** Parses held input after a pause; returns true when flow control paused it again. */
-  private resumeInput(): boolean {
+  /**
+   * {@link FlowHost}: parses held input after a pause; returns true when flow control paused it
+   * again.
+   */
+  resumeInput(): boolean {
     if (this.closed) return false;
     this.parser.paused = false;
     const held = this.held;

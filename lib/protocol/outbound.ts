@@ -5,6 +5,14 @@
  */
 
 const INITIAL = 1024;
+/**
+ * Written {@link INITIAL}-size buffers of drained queues wait here for the next queue that needs
+ * one, so an idle connection holds no outbound buffer (writes finish before a buffer is reused:
+ * the transport contract lets the caller reuse its bytes once `write` resolved).
+ */
+const smallPool: Uint8Array[] = [];
+/** How many small buffers the pool keeps; a queue keeps its own spare beyond that. */
+const SMALL_POOL_KEEP = 64;
 /** Buffers above this size are dropped when the queue drains, so idle connections stay small. */
 const IDLE_KEEP_LIMIT = 64 * 1024;
 /** While busy, buffers up to this size are swapped back and forth instead of reallocated. */
@@ -41,11 +49,11 @@ export class Outbound {
   buf: Uint8Array = EMPTY;
   len = 0;
   private spare: Uint8Array = EMPTY;
-  /** Full buffers waiting, in order, before `buf`. */
-  private sealed: Uint8Array[] = [];
+  /** Full buffers waiting, in order, before `buf` (null until the first seal). */
+  private sealed: Uint8Array[] | null = null;
   private sealedLen = 0;
   /** Written sealed buffers kept for reuse (a lagging consumer would churn them otherwise). */
-  private free: Uint8Array[] = [];
+  private free: Uint8Array[] | null = null;
   private inflightLen = 0;
   private scheduled = false;
   /**
@@ -54,8 +62,8 @@ export class Outbound {
    */
   writeStartedAt = 0;
   private closed = false;
-  /** Resolvers waiting for the queue to drain. */
-  private drainWaiters: (() => void)[] = [];
+  /** Resolvers waiting for the queue to drain (null while none waits). */
+  private drainWaiters: (() => void)[] | null = null;
 
   constructor(private readonly sink: OutboundSink) {}
 
@@ -69,17 +77,25 @@ export class Outbound {
     const need = this.len + n;
     if (need > this.buf.length) {
       if (this.len >= SEAL_AT) {
-        this.sealed.push(this.buf.subarray(0, this.len));
+        (this.sealed ??= []).push(this.buf.subarray(0, this.len));
         this.sealedLen += this.len;
-        const reuse = this.free.length > 0 && this.free[this.free.length - 1].length >= n;
-        this.buf = reuse ? this.free.pop()! : new Uint8Array(Math.max(SEAL_AT + SEAL_AT / 4, n));
+        const free = this.free;
+        const reuse = free !== null && free.length > 0 && free[free.length - 1].length >= n;
+        this.buf = reuse ? free.pop()! : new Uint8Array(Math.max(SEAL_AT + SEAL_AT / 4, n));
         this.len = 0;
         return this.buf;
       }
       let cap = Math.max(INITIAL, this.buf.length * 2);
       while (cap < need) cap *= 2;
-      const next = this.spare.length >= need ? this.spare : new Uint8Array(cap);
-      if (next === this.spare) this.spare = EMPTY;
+      let next: Uint8Array;
+      if (this.spare.length >= need) {
+        next = this.spare;
+        this.spare = EMPTY;
+      } else if (cap === INITIAL && smallPool.length > 0) {
+        next = smallPool.pop()!;
+      } else {
+        next = new Uint8Array(cap);
+      }
       next.set(this.buf.subarray(0, this.len));
       this.buf = next;
     }
@@ -103,7 +119,7 @@ export class Outbound {
   /** Resolves when everything queued so far has been written (or the queue closed). */
   drained(): Promise<void> {
     if (this.pending === 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   /** Stops writing; pending bytes are discarded. */
@@ -111,9 +127,9 @@ export class Outbound {
     this.closed = true;
     this.len = 0;
     this.buf = EMPTY;
-    this.sealed = [];
+    this.sealed = null;
     this.sealedLen = 0;
-    this.free = [];
+    this.free = null;
     this.spare = EMPTY;
     this.wakeDrainWaiters();
   }
@@ -121,10 +137,10 @@ export class Outbound {
   private readonly flushNow = (): void => {
     this.scheduled = false;
     if (this.closed || this.inflightLen > 0 || this.pending === 0) return;
-    const pieces = this.sealed;
+    const pieces = this.sealed ?? [];
     if (this.len > 0) pieces.push(this.buf.subarray(0, this.len));
     this.inflightLen = this.len + this.sealedLen;
-    this.sealed = [];
+    this.sealed = null;
     this.sealedLen = 0;
     // Swap buffers: new bytes go to the spare while this one is being written.
     const written = this.buf;
@@ -147,9 +163,9 @@ export class Outbound {
         return;
       }
       this.inflightLen -= piece.length;
-      if (end === data.length && i + 1 < pieces.length && this.free.length < FREE_KEEP) {
+      if (end === data.length && i + 1 < pieces.length && (this.free?.length ?? 0) < FREE_KEEP) {
         // A sealed buffer, all written (the last piece is the swapped `written` buffer).
-        this.free.push(new Uint8Array(data.buffer));
+        (this.free ??= []).push(new Uint8Array(data.buffer));
       }
       if (end < data.length || i + 1 < pieces.length) {
         this.writeStartedAt = performance.now();
@@ -167,7 +183,9 @@ export class Outbound {
         if (written.length <= BUSY_KEEP_LIMIT) this.spare = written;
         this.flushNow();
       } else {
-        if (written.length <= IDLE_KEEP_LIMIT) this.spare = written;
+        if (written.length === INITIAL && smallPool.length < SMALL_POOL_KEEP) {
+          smallPool.push(written);
+        } else if (written.length <= IDLE_KEEP_LIMIT) this.spare = written;
         if (this.buf.length > IDLE_KEEP_LIMIT) this.buf = EMPTY;
         this.wakeDrainWaiters();
       }
@@ -180,7 +198,8 @@ export class Outbound {
 
   private wakeDrainWaiters(): void {
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (waiters === null) return;
+    this.drainWaiters = null;
     for (const w of waiters) w();
   }
 }

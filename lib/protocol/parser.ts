@@ -145,6 +145,19 @@ function intern(prev: Uint8Array, buf: Uint8Array, start: number, end: number): 
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Token offsets of the PUB/HPUB line being handled (start, end pairs). One for all parsers: a
+ * line is tokenized and its offsets read within one synchronous call, before any handler runs.
+ */
+const TOK = new Int32Array(10);
+/** The hot op's name bytes per name (shared by every parser of a table). */
+const hotNames = new Map<string, Uint8Array>();
+
+function hotNameBytes(name: string): Uint8Array {
+  let b = hotNames.get(name);
+  if (b === undefined) hotNames.set(name, b = new TextEncoder().encode(name));
+  return b;
+}
 
 function needsSpace<H>(op: OpSpec<H>): boolean {
   return op.kind === "line" || op.kind === "none" ? op.needsSpace === true : true;
@@ -173,32 +186,30 @@ export class Parser<H extends OpHandler = OpHandler> {
   private argLen = 0;
   private argStart = 0;
   // Pending PUB/HPUB while its payload is read.
-  private subject: Uint8Array = new Uint8Array(0);
+  private subject: Uint8Array = EMPTY;
   private reply: Uint8Array | null = null;
-  private sizeTok: Uint8Array = new Uint8Array(0);
+  private sizeTok: Uint8Array = EMPTY;
   private hdrLen = -1;
   private size = 0;
   private msgBuf: Uint8Array | null = null;
   private msgLen = 0;
   /** False while the reply still points into the caller's (reusable) read buffer. */
   private argsOwned = true;
-  /** Token offsets of the current PUB/HPUB line (start, end pairs). */
-  private readonly tok = new Int32Array(10);
   /**
    * The previous subject and size token, owned copies: consecutive messages on the same subject
    * get the same object back, so the handler can reuse its decoded string.
    */
-  private lastSubject: Uint8Array = new Uint8Array(0);
+  private lastSubject: Uint8Array = EMPTY;
   /** `lastSubject` decoded (decoded once per distinct subject run, so its hash is cached too). */
   private subjectText = "";
-  private lastSize: Uint8Array = new Uint8Array(0);
+  private lastSize: Uint8Array = EMPTY;
 
   constructor(private readonly handler: H, limits: ParserLimits, table: OpTable<H>) {
     this.limits = limits;
     this.ops = table.ops;
     this.pubOp = table.ops.find((o) => o.kind === "pub") ?? null;
     this.hotOp = table.hot === undefined ? null : table.ops.find((o) => o.name === table.hot)!;
-    this.hotName = new TextEncoder().encode(table.hot ?? "");
+    this.hotName = hotNameBytes(table.hot ?? "");
   }
 
   /** Feeds bytes; returns how many were consumed (less than all only when paused or closed). */
@@ -454,7 +465,7 @@ export class Parser<H extends OpHandler = OpHandler> {
     while (k < n && (buf[k] === SPACE || buf[k] === TAB)) k++;
     if (k >= n) return -1;
     const argStart = k;
-    const t = this.tok;
+    const t = TOK;
     let count = 0;
     let start = k++;
     const limit = this.limits.maxControlLine;
@@ -497,7 +508,7 @@ export class Parser<H extends OpHandler = OpHandler> {
   private pubArgs(arg: Uint8Array, from: number, to: number, withHeaders: boolean): boolean {
     if (withHeaders && !this.limits.headers) return this.silentClose();
     // Tokenize into offsets (no arrays, no views) — this runs once per published message.
-    const t = this.tok;
+    const t = TOK;
     let count = 0;
     let start = -1;
     for (let i = from; i <= to; i++) {
@@ -515,9 +526,9 @@ export class Parser<H extends OpHandler = OpHandler> {
     return this.pubTokens(arg, count, withHeaders);
   }
 
-  /** PUB/HPUB with `count` tokens at `this.tok` offsets into `arg`. */
+  /** PUB/HPUB with `count` tokens at {@link TOK} offsets into `arg`. */
   private pubTokens(arg: Uint8Array, count: number, withHeaders: boolean): boolean {
-    const t = this.tok;
+    const t = TOK;
     const base = withHeaders ? 3 : 2;
     if (count !== base && count !== base + 1) return this.silentClose();
     const last = count - 1;

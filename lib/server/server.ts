@@ -147,8 +147,12 @@ export class NatsServer implements ServerContext, ReloadTarget, SignalTarget {
   readonly leafnodes: LeafNodes;
   private monitor?: RunningMonitor;
   private sweepTimer?: ReturnType<typeof setInterval>;
-  /** Returns emptied heap pages to the OS once load went away. */
-  private readonly reclaimer = new MemoryReclaimer(() => this.load());
+  /** Returns emptied heap pages to the OS once load went away or a rise settled. */
+  private readonly reclaimer = new MemoryReclaimer(
+    () => this.load(),
+    undefined,
+    () => this.stats.inMsgs + this.stats.outMsgs,
+  );
   private shuttingDown = false;
   private acceptingClients = true;
   /** The ports file, removed at shutdown (the pid file stays, as in the reference). */

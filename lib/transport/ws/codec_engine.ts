@@ -104,6 +104,8 @@ function bounded(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 const noop = () => {};
+/** The settled start of a write chain (shared: an idle connection allocates none). */
+const SETTLED: Promise<void> = Promise.resolve();
 
 // ---------------------------------------------------------------------------------------------
 // The upgraded connection
@@ -135,12 +137,12 @@ export class CodecWsTransport implements Transport {
   #sinkDone = false;
   /** Writes queued or in flight, and the promise that settles after the last one. */
   #inflight = 0;
-  #tail: Promise<void> = Promise.resolve();
+  #tail: Promise<void> = SETTLED;
   #closing = false;
   /** A close frame went out (ours, an echo, or a protocol-error reply). */
   #closeSent = false;
   #gone = false;
-  readonly #goneWaiters: (() => void)[] = [];
+  #goneWaiters: (() => void)[] | null = null;
 
   constructor(pipe: Pipe, peer: PeerInfo, opts: CodecWsTransportOptions) {
     this.#pipe = pipe;
@@ -160,7 +162,7 @@ export class CodecWsTransport implements Transport {
 
   /** Resolves once the socket is closed. */
   whenGone(): Promise<void> {
-    return this.#gone ? Promise.resolve() : new Promise((r) => this.#goneWaiters.push(r));
+    return this.#gone ? SETTLED : new Promise((r) => (this.#goneWaiters ??= []).push(r));
   }
 
   /** Where decoded payload bytes go. Call once, before {@link feed}ing. */
@@ -245,7 +247,9 @@ export class CodecWsTransport implements Transport {
     this.#closing = true;
     if (this.#gone) return;
     this.#gone = true;
-    for (const w of this.#goneWaiters.splice(0)) w();
+    const waiters = this.#goneWaiters;
+    this.#goneWaiters = null;
+    if (waiters) { for (const w of waiters) w(); }
   }
 
   /**
@@ -280,10 +284,12 @@ class Session implements ByteSink {
   ws: CodecWsTransport | null = null;
   readonly addr: string;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #reader = new HttpHeadReader();
-  #held: Uint8Array[] = [];
+  /** The request head so far (dropped once upgraded). */
+  #reader: HttpHeadReader | null = null;
+  /** Bytes that arrived while the 101 was being written. */
+  #held: Uint8Array[] | null = null;
   /** The last HTTP write (responses are written one after the other). */
-  #lastWrite: Promise<void> = Promise.resolve();
+  #lastWrite: Promise<void> = SETTLED;
   /** Kills the raw socket (used before a pipe exists, e.g. during TLS). */
   #kill: () => void;
 
@@ -351,7 +357,7 @@ class Session implements ByteSink {
       case "ws":
         return this.ws!.feed(bytes);
       case "upgrading":
-        this.#held.push(bytes.slice());
+        (this.#held ??= []).push(bytes.slice());
         return;
       case "http":
         this.#onHttpBytes(bytes);
@@ -370,7 +376,7 @@ class Session implements ByteSink {
   }
 
   #onHttpBytes(bytes: Uint8Array): void {
-    const res = this.#reader.push(bytes);
+    const res = (this.#reader ??= new HttpHeadReader()).push(bytes);
     if (res.kind === "incomplete") return;
     if (res.kind === "error") {
       this.engine.hooks.logDebug(`${this.addr} - websocket: bad HTTP request: ${res.reason}`);
@@ -484,8 +490,12 @@ class Session implements ByteSink {
       }
       this.ws = ws;
       this.phase = "ws";
+      this.#reader = null;
+      this.#lastWrite = SETTLED;
       ws.attach(hook(ws));
-      for (const b of this.#held.splice(0)) ws.feed(b);
+      const held = this.#held;
+      this.#held = null;
+      if (held) { for (const b of held) ws.feed(b); }
     }, () => this.abort());
   }
 }

@@ -75,26 +75,27 @@ export function unknownOpcodeText(op: number): string {
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * XOR `buf` in place with `key`, starting at key position `pos` (0..3). Returns the key position
- * after the last byte, so a payload split over several calls unmasks correctly.
+ * XOR `buf` in place with the 4-byte key at `key[keyOff..keyOff+3]`, starting at key position
+ * `pos` (0..3). Returns the key position after the last byte, so a payload split over several
+ * calls unmasks correctly.
  */
-export function maskInPlace(buf: Uint8Array, key: Uint8Array, pos = 0): number {
+export function maskInPlace(buf: Uint8Array, key: Uint8Array, pos = 0, keyOff = 0): number {
   const n = buf.length;
   let i = 0;
   if (n >= 32 && LITTLE_ENDIAN) {
     while (((buf.byteOffset + i) & 3) !== 0) {
-      buf[i] ^= key[(pos + i) & 3];
+      buf[i] ^= key[keyOff + ((pos + i) & 3)];
       i++;
     }
     const words = (n - i) >>> 2;
     const k = (pos + i) & 3;
-    const kw = (key[k] | (key[(k + 1) & 3] << 8) | (key[(k + 2) & 3] << 16) |
-      (key[(k + 3) & 3] << 24)) | 0;
+    const kw = (key[keyOff + k] | (key[keyOff + ((k + 1) & 3)] << 8) |
+      (key[keyOff + ((k + 2) & 3)] << 16) | (key[keyOff + ((k + 3) & 3)] << 24)) | 0;
     const u32 = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
     for (let j = 0; j < words; j++) u32[j] ^= kw;
     i += words << 2;
   }
-  for (; i < n; i++) buf[i] ^= key[(pos + i) & 3];
+  for (; i < n; i++) buf[i] ^= key[keyOff + ((pos + i) & 3)];
   return (pos + n) & 3;
 }
 
@@ -435,6 +436,9 @@ export interface WsFrameDecoderOptions {
   maskReplies?: boolean;
 }
 
+/** The decoder's empty control payload (never written to). */
+const NO_BYTES = new Uint8Array(0);
+
 const S_HEADER = 0;
 const S_DATA = 1;
 const S_CONTROL = 2;
@@ -466,7 +470,8 @@ export class WsFrameDecoder {
   #opcode = 0;
   #fin = false;
   #masked = false;
-  readonly #key = new Uint8Array(4);
+  /** Where the masking key sits in {@link #hdr} (it stays there until the next header). */
+  #keyOff = 0;
   #keyPos = 0;
   #rem = 0;
 
@@ -477,7 +482,7 @@ export class WsFrameDecoder {
   #cparts: Uint8Array[] = [];
   #csize = 0;
 
-  #ctrl: Uint8Array = new Uint8Array(0);
+  #ctrl: Uint8Array = NO_BYTES;
   #ctrlLen = 0;
 
   constructor(opts: WsFrameDecoderOptions = {}) {
@@ -520,7 +525,9 @@ export class WsFrameDecoder {
           const chunk = input.subarray(pos, pos + take);
           pos += take;
           this.#rem -= take;
-          if (this.#masked) this.#keyPos = maskInPlace(chunk, this.#key, this.#keyPos);
+          if (this.#masked) {
+            this.#keyPos = maskInPlace(chunk, this.#hdr, this.#keyPos, this.#keyOff);
+          }
           if (this.#compressed) {
             this.#csize += take;
             if (this.#csize > this.#maxCompressed) {
@@ -601,12 +608,7 @@ export class WsFrameDecoder {
       len = hi * 0x100000000 + lo;
       off = 10;
     }
-    if (this.#masked) {
-      this.#key[0] = h[off];
-      this.#key[1] = h[off + 1];
-      this.#key[2] = h[off + 2];
-      this.#key[3] = h[off + 3];
-    }
+    this.#keyOff = off;
     this.#keyPos = 0;
     this.#rem = len;
     this.#hdrLen = 0;
@@ -644,8 +646,8 @@ export class WsFrameDecoder {
 
   #handleControl(events: WsEvent[]): void {
     const payload = this.#ctrl;
-    this.#ctrl = new Uint8Array(0);
-    if (this.#masked) maskInPlace(payload, this.#key, 0);
+    this.#ctrl = NO_BYTES;
+    if (this.#masked) maskInPlace(payload, this.#hdr, 0, this.#keyOff);
     this.#state = S_HEADER;
     const mask = this.#maskReplies;
     switch (this.#opcode) {

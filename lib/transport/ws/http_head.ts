@@ -67,6 +67,8 @@ export type HttpHeadResult =
 
 const enc = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
+/** An empty reader's buffer (never written: `push` replaces it before copying in). */
+const NO_BYTES = new Uint8Array(0);
 
 /** Go's `fmt.Fprintf(c.rwc, "HTTP/1.1 %d %s: %s" + errorHeaders + ...)` for a statusError. */
 function goStatusError(code: number, text: string, detail?: string): Uint8Array {
@@ -253,7 +255,7 @@ export function parseRequestHead(head: string): HttpRequestHead {
  * parses it. Bounded by `maxBytes` (Go's limit by default): a longer head is a 431.
  */
 export class HttpHeadReader {
-  #buf = new Uint8Array(0);
+  #buf = NO_BYTES;
   #len = 0;
   /** Where the search for the blank line resumes. */
   #scan = 0;
@@ -301,7 +303,7 @@ export class HttpHeadReader {
 
   /** Forget everything (e.g. before the next keep-alive request). */
   reset(): void {
-    this.#buf = new Uint8Array(0);
+    this.#buf = NO_BYTES;
     this.#len = 0;
     this.#scan = 0;
   }

@@ -50,6 +50,7 @@ import {
   toWebSocketPeer,
   type UpgradeAccepted,
   type UpgradeCheckOptions,
+  type WsPathKind,
 } from "./handshake.ts";
 import { BROWSER_MAX_FRAME, closeBodyText } from "./frames.ts";
 
@@ -75,24 +76,31 @@ export interface NativeWsTransportOptions {
   highWaterMark?: number;
   /** See {@link WS_DRAIN_TIMEOUT_MS}. */
   drainTimeoutMs?: number;
+  /** Called once when the socket has fully closed (before {@link NativeWsTransport.whenGone}). */
+  onGone?: (t: NativeWsTransport) => void;
 }
 
 /**
  * A `WebSocket` from `Deno.upgradeWebSocket` as a protocol transport. Every write becomes one
  * binary message (several of ≤ `maxFrame` bytes for browsers); `close(how)` sends the close
  * status and body it is given.
+ *
+ * The transport is itself the socket's event listener (`handleEvent`), registered with
+ * `addEventListener`: no closure per event type, none of the `on…` attributes' wrappers.
  */
-export class NativeWsTransport implements Transport {
+export class NativeWsTransport implements Transport, EventListenerObject {
   readonly peer: PeerInfo;
   readonly #socket: WebSocket;
   readonly #maxFrame: number;
   readonly #highWater: number;
   readonly #drainTimeout: number;
+  readonly #onGoneHook: ((t: NativeWsTransport) => void) | undefined;
   #closed = false;
   #sink: ByteSink | null = null;
   #error: unknown = undefined;
   #gone = false;
-  readonly #goneWaiters: (() => void)[] = [];
+  #listening = false;
+  #goneWaiters: (() => void)[] | null = null;
 
   constructor(socket: WebSocket, peer: PeerInfo, opts: NativeWsTransportOptions = {}) {
     this.#socket = socket;
@@ -100,6 +108,7 @@ export class NativeWsTransport implements Transport {
     this.#maxFrame = opts.maxFrame ?? 0;
     this.#highWater = opts.highWaterMark ?? WS_HIGH_WATER_MARK;
     this.#drainTimeout = opts.drainTimeoutMs ?? WS_DRAIN_TIMEOUT_MS;
+    this.#onGoneHook = opts.onGone;
     socket.binaryType = "arraybuffer";
   }
 
@@ -111,7 +120,7 @@ export class NativeWsTransport implements Transport {
   /** Resolves when the socket has fully closed (its `close` event fired). */
   whenGone(): Promise<void> {
     if (this.#gone) return Promise.resolve();
-    return new Promise((resolve) => this.#goneWaiters.push(resolve));
+    return new Promise((resolve) => (this.#goneWaiters ??= []).push(resolve));
   }
 
   /**
@@ -120,23 +129,44 @@ export class NativeWsTransport implements Transport {
    */
   attach(sink: ByteSink): void {
     this.#sink = sink;
-    const s = this.#socket;
-    s.onmessage = (e: MessageEvent) => {
-      const d = e.data;
-      if (d instanceof ArrayBuffer) sink.receive(new Uint8Array(d));
-      else if (typeof d === "string") sink.receive(encoder.encode(d));
-    };
-    s.onerror = (e: Event) => {
-      this.#error = (e as ErrorEvent).error ?? new Error((e as ErrorEvent).message ?? "error");
-    };
-    s.onclose = () => this.#onGone();
-    if (s.readyState === WebSocket.CLOSED) this.#onGone();
+    this.#listen();
+    this.#socket.addEventListener("message", this);
+    if (this.#socket.readyState === WebSocket.CLOSED) this.#onGone();
   }
 
   /** Marks the socket gone without a sink (e.g. a rejected connection). */
   watch(): void {
-    this.#socket.onclose = () => this.#onGone();
-    this.#socket.onerror = () => {};
+    this.#listen();
+  }
+
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    this.#socket.addEventListener("error", this);
+    this.#socket.addEventListener("close", this);
+  }
+
+  /** The socket's events (see the class notes). */
+  handleEvent(e: Event): void {
+    switch (e.type) {
+      case "message": {
+        const sink = this.#sink;
+        if (sink === null) return;
+        const d = (e as MessageEvent).data;
+        if (d instanceof ArrayBuffer) sink.receive(new Uint8Array(d));
+        else if (typeof d === "string") sink.receive(encoder.encode(d));
+        return;
+      }
+      case "error":
+        // Recorded for the sink only (a watched socket has none).
+        if (this.#sink !== null) {
+          this.#error = (e as ErrorEvent).error ??
+            new Error((e as ErrorEvent).message ?? "error");
+        }
+        return;
+      case "close":
+        this.#onGone();
+    }
   }
 
   #onGone(): void {
@@ -145,7 +175,10 @@ export class NativeWsTransport implements Transport {
     const sink = this.#sink;
     this.#sink = null;
     sink?.transportClosed(this.#closed ? undefined : this.#error);
-    for (const w of this.#goneWaiters.splice(0)) w();
+    this.#onGoneHook?.(this);
+    const waiters = this.#goneWaiters;
+    this.#goneWaiters = null;
+    if (waiters) { for (const w of waiters) w(); }
   }
 
   /**
@@ -225,6 +258,7 @@ export const startNativeWsListener: StartWsListener = (
     trustedProxies: opts.trustedProxies,
   };
   const live = new Set<NativeWsTransport>();
+  const forget = (t: NativeWsTransport) => live.delete(t);
   let closing = false;
   let accepting = true;
   let closeWith: CloseDescriptor = { wsCode: null, text: "" };
@@ -276,35 +310,36 @@ export const startNativeWsListener: StartWsListener = (
     };
     const transport = new NativeWsTransport(socket, peer, {
       maxFrame: res.browser ? BROWSER_MAX_FRAME : 0,
+      onGone: forget,
     });
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => {
-      if (closing) {
-        transport.watch();
-        transport.close(closeWith);
-        return;
-      }
-      if (res.kind === "client") {
-        live.add(transport);
-        transport.whenGone().then(() => live.delete(transport));
-        transport.attach(hooks.onClient(transport));
-      } else if (res.kind === "leafnode" && hooks.onLeafnode) {
-        live.add(transport);
-        transport.whenGone().then(() => live.delete(transport));
-        transport.attach(hooks.onLeafnode(transport));
-      } else {
-        // The reference answers 101 and then closes silently.
-        hooks.logError(
-          res.kind === "leafnode"
-            ? "Not configured to accept leaf node connections"
-            : "Not configured to accept MQTT connections",
-        );
-        transport.watch();
-        try {
-          socket.close();
-        } catch { /* gone */ }
-      }
-    };
+    // Only what the open needs stays referenced (not the request or the check's result).
+    socket.addEventListener("open", () => opened(socket, transport, res.kind), { once: true });
+  };
+
+  const opened = (socket: WebSocket, transport: NativeWsTransport, which: WsPathKind): void => {
+    if (closing) {
+      transport.watch();
+      transport.close(closeWith);
+      return;
+    }
+    if (which === "client") {
+      live.add(transport);
+      transport.attach(hooks.onClient(transport));
+    } else if (which === "leafnode" && hooks.onLeafnode) {
+      live.add(transport);
+      transport.attach(hooks.onLeafnode(transport));
+    } else {
+      // The reference answers 101 and then closes silently.
+      hooks.logError(
+        which === "leafnode"
+          ? "Not configured to accept leaf node connections"
+          : "Not configured to accept MQTT connections",
+      );
+      transport.watch();
+      try {
+        socket.close();
+      } catch { /* gone */ }
+    }
   };
 
   const serveOpts: Deno.ServeTcpOptions & Partial<Deno.TlsCertifiedKeyPem> = {
