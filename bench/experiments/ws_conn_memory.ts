@@ -15,10 +15,10 @@
  * ones (`reduce`, what lib/server/memory_reclaim.ts runs) or none (`none`, as the bench reads).
  * ```
  */
-import { RawClient } from "../loadgen/client.ts";
 import { encoder } from "../loadgen/proto.ts";
-import { type Dialer, tcpDialer } from "../loadgen/stream.ts";
+import { tcpDialer } from "../loadgen/stream.ts";
 import { wsDialer } from "../loadgen/ws.ts";
+import { openIdleClients } from "../loadgen/idle.ts";
 
 interface Mem {
   rssKiB: number;
@@ -161,22 +161,6 @@ class Child {
   }
 }
 
-async function openIdle(dial: Dialer, n: number): Promise<RawClient[]> {
-  const out: RawClient[] = [];
-  for (let i = 0; i < n; i += 50) {
-    const batch = [];
-    for (let j = i; j < Math.min(n, i + 50); j++) {
-      batch.push(RawClient.open(dial, {
-        name: `idle-${j}`,
-        readBufSize: 1024,
-        afterConnect: encoder.encode(`SUB idle.${j} 1\r\n`),
-      }));
-    }
-    out.push(...await Promise.all(batch));
-  }
-  return out;
-}
-
 async function main(): Promise<void> {
   const args = Deno.args;
   const at = (flag: string) => {
@@ -204,7 +188,7 @@ async function main(): Promise<void> {
     const dial = engine === "tcp" || engine === "floor-listen-tcp"
       ? tcpDialer(ports.port)
       : wsDialer(ports.wsPort!, { readBufSize: 4096, timeoutMs: 20_000 });
-    const clients = await openIdle(dial, n);
+    const clients = await openIdleClients(dial, n);
     await new Promise((r) => setTimeout(r, 1000));
     const ok = (await Promise.all(clients.map((c) => c.ping(5000)))).every(Boolean);
     const gcMode = at("--gc") ?? "gc";

@@ -23,10 +23,10 @@
  */
 import v8 from "node:v8";
 import vm from "node:vm";
-import { RawClient } from "../loadgen/client.ts";
 import { encoder } from "../loadgen/proto.ts";
-import { type Dialer, tcpDialer } from "../loadgen/stream.ts";
+import { tcpDialer } from "../loadgen/stream.ts";
 import { wsDialer } from "../loadgen/ws.ts";
+import { openIdleClients } from "../loadgen/idle.ts";
 
 const PONG = encoder.encode("PONG\r\n");
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -136,22 +136,6 @@ async function waitPort(port: number): Promise<void> {
   throw new Error(`port ${port} did not open`);
 }
 
-async function openIdle(dial: Dialer, n: number): Promise<RawClient[]> {
-  const out: RawClient[] = [];
-  for (let i = 0; i < n; i += 50) {
-    const batch = [];
-    for (let j = i; j < Math.min(n, i + 50); j++) {
-      batch.push(RawClient.open(dial, {
-        name: `idle-${j}`,
-        readBufSize: 1024,
-        afterConnect: encoder.encode(`SUB idle.${j} 1\r\n`),
-      }));
-    }
-    out.push(...await Promise.all(batch));
-  }
-  return out;
-}
-
 function spawnHolder(holder: string, port: number): Deno.ChildProcess {
   if (holder.startsWith("nats-")) {
     const args = ["-a", "127.0.0.1", "-p", String(holder === "nats-tcp" ? port : freePort())];
@@ -205,7 +189,7 @@ async function main(): Promise<void> {
       const dial = holder.endsWith("-ws")
         ? wsDialer(port, { readBufSize: 4096, timeoutMs: 20_000 })
         : tcpDialer(port);
-      const clients = await openIdle(dial, n);
+      const clients = await openIdleClients(dial, n);
       await new Promise((r) => setTimeout(r, 1000));
       const ok = (await Promise.all(clients.map((c) => c.ping(5000)))).every(Boolean);
       const after = await rssKiB(child.pid);

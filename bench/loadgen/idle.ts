@@ -26,6 +26,28 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Opens `n` idle clients, 50 at a time, each with CONNECT, one `SUB idle.<i>` and a PING answered
+ * (the connections of the memory rows and experiments). Rejects when one cannot be opened.
+ */
+export async function openIdleClients(dial: Dialer, n: number): Promise<RawClient[]> {
+  const out: RawClient[] = [];
+  for (let i = 0; i < n; i += BATCH) {
+    const batch = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(openIdleClient(dial, j));
+    out.push(...await Promise.all(batch));
+  }
+  return out;
+}
+
+function openIdleClient(dial: Dialer, j: number): Promise<RawClient> {
+  return RawClient.open(dial, {
+    name: `idle-${j}`,
+    readBufSize: 1024,
+    afterConnect: encoder.encode(`SUB idle.${j} 1\r\n`),
+  });
+}
+
 export async function idleRun(
   server: RunningServer,
   dial: Dialer,
@@ -42,13 +64,7 @@ export async function idleRun(
     for (let i = 0; i < n && performance.now() < end; i += BATCH) {
       const batch = [];
       for (let j = i; j < Math.min(n, i + BATCH); j++) {
-        batch.push(
-          RawClient.open(dial, {
-            name: `idle-${j}`,
-            readBufSize: 1024,
-            afterConnect: encoder.encode(`SUB idle.${j} 1\r\n`),
-          }),
-        );
+        batch.push(openIdleClient(dial, j));
       }
       const settled = await Promise.allSettled(batch);
       for (const s of settled) {
