@@ -14,6 +14,7 @@ import type { Origin } from "../routing/message.ts";
 import { encoder } from "./bytes.ts";
 import type { Account, ServerContext } from "./context.ts";
 import { Err } from "./errors.ts";
+import { type DeadlineItem, pingDeadlines } from "./deadlines.ts";
 import { Flow, type FlowHost, goDurationMs } from "./flow.ts";
 import { infoLine } from "./info.ts";
 import { Outbound, type OutboundSink } from "./outbound.ts";
@@ -65,7 +66,8 @@ class LiveLimits implements ParserLimits {
  * The connection is itself its {@link Flow}'s host and its {@link Outbound}'s sink (prototype
  * methods: no closures or host objects per connection).
  */
-export abstract class Connection implements OpHandler, Origin, FlowHost, OutboundSink {
+export abstract class Connection
+  implements OpHandler, Origin, FlowHost, OutboundSink, DeadlineItem {
   /** The reference's connection kind (what loop and hub/spoke rules read). */
   abstract readonly kind: ConnKind;
   /** The connection id. */
@@ -99,7 +101,9 @@ export abstract class Connection implements OpHandler, Origin, FlowHost, Outboun
   protected tag = "";
   protected closed = false;
   private authTimer?: ReturnType<typeof setTimeout>;
-  private pingTimer?: ReturnType<typeof setTimeout>;
+  /** The ping timer's due time and heap slot (one shared timer, {@link pingDeadlines}). */
+  deadlineAt = 0;
+  deadlineSlot = -1;
   private pingsOut = 0;
   private pingSentAt = 0;
   /** When the last server PING (an RTT measurement) was sent; 0 = never. */
@@ -288,7 +292,7 @@ export abstract class Connection implements OpHandler, Origin, FlowHost, Outboun
     // processed, as in the reference.
     this.parser.paused = true;
     this.stopAuthTimer();
-    clearTimeout(this.pingTimer);
+    pingDeadlines.cancel(this);
     // Before the subscriptions go: monitoring keeps them with the closed connection.
     this.ctx.removeClient(this.cid);
     this.released();
@@ -479,12 +483,12 @@ export abstract class Connection implements OpHandler, Origin, FlowHost, Outboun
   }
 
   private schedulePing(ms: number): void {
-    clearTimeout(this.pingTimer);
-    if (this.closed) return;
-    this.pingTimer = setTimeout(() => this.pingTimerFired(), ms);
+    if (this.closed) return pingDeadlines.cancel(this);
+    pingDeadlines.schedule(this, ms);
   }
 
-  private pingTimerFired(): void {
+  /** The ping timer is due (called by {@link pingDeadlines}). */
+  deadlineFired(): void {
     if (this.closed) return;
     const interval = this.ctx.options.pingIntervalMs;
     const now = performance.now();
