@@ -648,7 +648,8 @@ export class LeafConnection extends Connection {
     const withHdr = hdrLen >= 0 && !strip;
     const queue = sub.queue;
     const keyB = sub.sidBytes;
-    const qb = queue && keyB !== undefined ? keyB.subarray(sub.subject.length + 1) : null;
+    // A non-ASCII key keeps its bytes ("subject queue"); the queue (no spaces) follows the last one.
+    const qb = queue && keyB !== undefined ? keyB.subarray(keyB.lastIndexOf(32) + 1) : null;
     const qLen = !queue ? 0 : qb !== null ? qb.length : queue.length;
     const n = 5 + subject.length + 1 + (reply ? reply.length + 1 : 0) +
       (queue ? 2 + qLen + 1 : 0) + (withHdr ? decimalLength(hdrLen) + 1 : 0) +

@@ -4,7 +4,7 @@
  * - the soliciting side: a raw hub (this test) sends the INFO a 2.9.10 hub sends, and the
  *   leaf's CONNECT, its loop-detection `LS+ $LDS.…`, the `LS+`/`LS-` of a local plain and queue
  *   subscription (queue weights 1, 2, 1, then `LS- work q`), and the `LMSG`/`HMSG` of messages
- *   published on the leaf are compared.
+ *   published on the leaf are compared (one of them on a non-ASCII subject with a queue).
  */
 import { connect, headers } from "nats";
 import { createUser, fromPublic } from "@nats-io/nkeys";
@@ -159,7 +159,8 @@ async function soliciting(impl: "ours" | "ref", remoteExtra = ""): Promise<strin
     await b.flush();
     out.push(await raw.line(/^LS- work/, "LS- work q"));
     // Messages the hub is interested in.
-    await raw.send("LS+ bar\r\nLS+ svc q 1\r\nPING\r\n");
+    // A non-ASCII subject with a queue: its LMSG names the queue from the key's bytes.
+    await raw.send("LS+ bar\r\nLS+ svc q 1\r\nLS+ sübjéct.q qé 1\r\nPING\r\n");
     await raw.line(/^PONG$/, "PONG after LS+");
     a.publish("bar", enc.encode("plain"));
     a.publish("bar", enc.encode("with reply"), { reply: "r.1" });
@@ -168,8 +169,9 @@ async function soliciting(impl: "ours" | "ref", remoteExtra = ""): Promise<strin
     a.publish("bar", enc.encode("hdr"), { headers: h });
     a.publish("svc", enc.encode("to queue"));
     a.publish("svc", enc.encode("queue+reply"), { reply: "r.2" });
+    a.publish("sübjéct.q", enc.encode("unicode queue"));
     await a.flush();
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const l = await raw.line(/^[LH]MSG /, "message");
       const size = Number(l.split(" ").pop());
       await until(() => raw!.buf.length >= size + 2, 5000, "payload");
