@@ -22,8 +22,6 @@ export interface TlsPeer {
 
 /** What a WebSocket transport learned from the HTTP upgrade request. */
 export interface WebSocketPeer {
-  /** The request headers (lowercase names). */
-  headers: Headers;
   /** Value of the configured `jwt_cookie`, when present in the request. */
   cookieJwt?: string;
   /** Values of the configured user/pass/token cookies, when present in the request. */

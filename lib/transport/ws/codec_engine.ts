@@ -440,10 +440,10 @@ class Session implements ByteSink {
       this.abort();
       return;
     }
-    this.#upgrade(req, res);
+    this.#upgrade(res);
   }
 
-  #upgrade(req: UpgradeRequest, res: UpgradeAccepted): void {
+  #upgrade(res: UpgradeAccepted): void {
     const engine = this.engine;
     const pipe = this.pipe!;
     this.phase = "upgrading";
@@ -459,7 +459,7 @@ class Session implements ByteSink {
         kind,
         hostname: this.hostname,
         port: this.port,
-        ws: toWebSocketPeer(req, res),
+        ws: toWebSocketPeer(res),
       };
       if (pipe.peer.tls) peer.tls = pipe.peer.tls;
       const ws = new CodecWsTransport(pipe, peer, {

@@ -290,13 +290,12 @@ export const startNativeWsListener: StartWsListener = (
     for (const [k, v] of res.responseHeaders) {
       if (k.toLowerCase() !== "sec-websocket-protocol") response.headers.set(k, v);
     }
-    accept(socket, upgradeReq, res, remote);
+    accept(socket, res, remote);
     return response;
   };
 
   const accept = (
     socket: WebSocket,
-    req: { method: string; headers: Headers; url: string },
     res: UpgradeAccepted,
     remote: Deno.NetAddr,
   ): void => {
@@ -306,7 +305,7 @@ export const startNativeWsListener: StartWsListener = (
       kind,
       hostname: remote.hostname,
       port: remote.port,
-      ws: toWebSocketPeer(req, res),
+      ws: toWebSocketPeer(res),
     };
     const transport = new NativeWsTransport(socket, peer, {
       maxFrame: res.browser ? BROWSER_MAX_FRAME : 0,
