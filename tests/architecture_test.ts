@@ -1,7 +1,9 @@
 /**
  * Keeps ARCHITECTURE.md true: every `import`/`export ... from` in lib/** must follow the import
  * rules table there (read from between the `import-rules` markers). A violation names the
- * offending edge: `lib/core/x.ts → lib/protocol/client.ts: core may not import protocol`.
+ * offending edge: `lib/core/x.ts → lib/protocol/client.ts: core may not import protocol`. And
+ * lib/core stays the one home of its primitives: a function of the same name elsewhere in lib/
+ * is a copy.
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
 
@@ -172,4 +174,29 @@ Deno.test("architecture: the checker reports edges against the direction", () =>
     "lib/other/j.ts: folder lib/other/ has no row in the ARCHITECTURE.md import rules",
     "lib/transport/k.ts → lib/server/server.ts: transport may not import server",
   ]);
+});
+
+/** The exported function names of lib/core (the primitives every folder imports from there). */
+async function corePrimitives(): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const f of await libFiles(`${ROOT}lib/core`)) {
+    const text = await Deno.readTextFile(`${ROOT}${f}`);
+    for (const m of text.matchAll(/^export function (\w+)/gm)) names.set(m[1], f);
+  }
+  return names;
+}
+
+Deno.test("architecture: lib/core's primitives are defined there only (no copies elsewhere in lib/)", async () => {
+  const prims = await corePrimitives();
+  assert(prims.has("isValidSubject") && prims.has("crc16") && prims.has("goQuote"), "scan works");
+  const copies: string[] = [];
+  for (const f of await libFiles()) {
+    if (f.startsWith("lib/core/")) continue;
+    const text = await Deno.readTextFile(`${ROOT}${f}`);
+    // A function or const-arrow of the same name as a core primitive is a copy.
+    for (const m of text.matchAll(/^\s*(?:export\s+)?(?:function|const)\s+(\w+)\s*[=(<]/gm)) {
+      if (prims.has(m[1])) copies.push(`${f}: ${m[1]} (defined in ${prims.get(m[1])})`);
+    }
+  }
+  assertEquals(copies, []);
 });
