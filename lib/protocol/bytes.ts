@@ -15,8 +15,9 @@ export function tokenString(b: Uint8Array): string {
   const n = b.length;
   if (n > 64) return decoder.decode(b);
   if (n > CONCAT_MAX) {
-    for (let i = 0; i < n; i++) if (b[i] >= 0x80) return decoder.decode(b);
-    return String.fromCharCode.apply(null, b as unknown as number[]);
+    return isAscii(b)
+      ? String.fromCharCode.apply(null, b as unknown as number[])
+      : decoder.decode(b);
   }
   let s = "";
   for (let i = 0; i < n; i++) {

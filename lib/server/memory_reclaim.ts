@@ -131,8 +131,7 @@ export class MemoryReclaimer {
     this.#prevMsgs = msgs;
     if (load > this.#peak) this.#peak = load;
     const dropOk = now - this.#lastDrop >= RECLAIM_MIN_GAP_MS;
-    const riseOk = now - this.#lastRise >= RECLAIM_MIN_GAP_MS && settled &&
-      load - this.#base >= MIN_LOAD_DROP;
+    const riseOk = now - this.#lastRise >= RECLAIM_MIN_GAP_MS;
     if (!dropOk && !riseOk) return false;
     const rss = this.rss();
     const afterDrop = dropOk && reclaimDue(load, this.#peak, rss, this.#floor);
