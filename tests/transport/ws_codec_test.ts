@@ -343,6 +343,9 @@ async function runFrameCase(port: number, isRef: boolean, fc: FrameCase): Promis
 /**
  * A frame before a bad one in the same read is processed (its PUB is delivered); the reply it
  * produced is dropped with the connection (Read Error skips the flush), close 1002 best effort.
+ * Ours drops that reply every time. The reference's PONG is queued for its writer goroutine,
+ * which may flush it before the read loop closes the connection (seen in CI on 2 cores), so for
+ * the reference at most one PONG is allowed.
  */
 async function framesBeforeABadOne(port: number, isRef: boolean): Promise<void> {
   const a = await upgraded(port);
@@ -358,7 +361,8 @@ async function framesBeforeABadOne(port: number, isRef: boolean): Promise<void> 
     );
     await a.expectText("MSG before 1 2\r\nok\r\n");
     assert(await b.waitEof(3000), "bad connection closed");
-    assertEquals(b.pongs, 0);
+    if (isRef) assert(b.pongs <= 1, `ref PONGs: ${b.pongs}`);
+    else assertEquals(b.pongs, 0);
     if (!isRef || b.close) assertEquals(b.close, { code: 1002, reason: "unknown opcode 3" });
   } finally {
     a.shut();
