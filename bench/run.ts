@@ -28,6 +28,7 @@ import {
   openFileLimit,
   oursCodecTarget,
   oursTarget,
+  portOpen,
   removeFile,
   type RunningServer,
   spawnServer,
@@ -280,22 +281,6 @@ async function startTarget(
     notRun[t.name] = msg.split("\n")[0];
     return null;
   }
-}
-
-/** Poll until something accepts TCP connections on `port`, for at most `ms`. */
-async function portOpen(port: number, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  // Bounded by `ms`.
-  while (performance.now() < end) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return false;
 }
 
 function dialerFor(spec: ScenarioSpec, s: RunningServer, caPem: string): Dialer | null {

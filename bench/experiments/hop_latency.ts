@@ -7,6 +7,8 @@
  *   - nats-server,
  * interleaved, same client. `deno run -A bench/experiments/hop_latency.ts [rounds]`
  */
+import { portOpen } from "../loadgen/targets.ts";
+
 const ROUNDS = Number(Deno.args[0] === "--echo" ? 0 : Deno.args[0] ?? 20000);
 const enc = new TextEncoder();
 const PING = enc.encode("PING\r\n");
@@ -38,15 +40,7 @@ if (Deno.args[0] === "--echo") {
 }
 
 async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`port ${port} never opened`);
+  if (!(await portOpen(port, 10_000))) throw new Error(`port ${port} never opened`);
 }
 
 async function rounds(port: number, n: number): Promise<number[]> {

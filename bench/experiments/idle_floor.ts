@@ -17,12 +17,14 @@
  * | `nats-server`   | `nats-server -a 127.0.0.1 -p PORT`                                 |
  * @module
  */
-function flag(name: string): string | undefined {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Deno.args[i + 1] : undefined;
-}
-const reps = Number(flag("reps") ?? 3);
-const oursDir = (flag("ours-dir") ?? new URL("../..", import.meta.url).pathname).replace(/\/$/, "");
+import { freePort } from "../loadgen/targets.ts";
+import { flagValue } from "./args.ts";
+
+const reps = Number(flagValue("--reps") ?? 3);
+const oursDir = (flagValue("--ours-dir") ?? new URL("../..", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
 const DENO = Deno.execPath();
 const RUN = ["run", "--allow-net", "--allow-read", "--allow-env"];
 
@@ -66,13 +68,6 @@ const scripts: Record<string, string> = {
   ),
   "%graph": await script("graph", `import "${oursDir}/lib/server/server.ts";`),
 };
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function untilInfo(port: number, deadline: number): Promise<boolean> {
   while (performance.now() < deadline) {

@@ -19,6 +19,7 @@ import { encoder } from "../loadgen/proto.ts";
 import { tcpDialer } from "../loadgen/stream.ts";
 import { wsDialer } from "../loadgen/ws.ts";
 import { openIdleClients } from "../loadgen/idle.ts";
+import { flagValue } from "./args.ts";
 
 interface Mem {
   rssKiB: number;
@@ -163,10 +164,7 @@ class Child {
 
 async function main(): Promise<void> {
   const args = Deno.args;
-  const at = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
+  const at = (flag: string) => flagValue(flag, args);
   const serveEngine = at("--serve");
   if (serveEngine) return await serve(serveEngine, at("--v8"));
   const n = Number(at("--n") ?? 2000);

@@ -27,6 +27,8 @@ import { encoder } from "../loadgen/proto.ts";
 import { tcpDialer } from "../loadgen/stream.ts";
 import { wsDialer } from "../loadgen/ws.ts";
 import { openIdleClients } from "../loadgen/idle.ts";
+import { freePort, portOpen, rssKiB } from "../loadgen/targets.ts";
+import { flagValue } from "./args.ts";
 
 const PONG = encoder.encode("PONG\r\n");
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -111,29 +113,9 @@ export async function listenHolder(port: number, ws: boolean): Promise<void> {
   for await (const conn of Deno.listen({ hostname: "127.0.0.1", port })) holdTcp(conn, ws);
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
-
-async function rssKiB(pid: number): Promise<number> {
-  const s = await Deno.readTextFile(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? NaN);
-}
-
-async function waitPort(port: number): Promise<void> {
-  const end = performance.now() + 10_000;
-  while (performance.now() < end) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`port ${port} did not open`);
+/** The holder's RSS in KiB; NaN when /proc cannot tell. */
+async function holderRss(pid: number): Promise<number> {
+  return (await rssKiB(pid)) ?? NaN;
 }
 
 function spawnHolder(holder: string, port: number): Deno.ChildProcess {
@@ -158,10 +140,7 @@ function spawnHolder(holder: string, port: number): Deno.ChildProcess {
 
 async function main(): Promise<void> {
   const args = Deno.args;
-  const at = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
+  const at = (flag: string) => flagValue(flag, args);
   const hold = at("--hold");
   if (hold) {
     Deno.addSignalListener("SIGUSR2", () => {
@@ -183,21 +162,21 @@ async function main(): Promise<void> {
     const port = freePort();
     const child = spawnHolder(holder, port);
     try {
-      await waitPort(port);
+      if (!(await portOpen(port, 10_000))) throw new Error(`port ${port} did not open`);
       await new Promise((r) => setTimeout(r, 1000));
-      const before = await rssKiB(child.pid);
+      const before = await holderRss(child.pid);
       const dial = holder.endsWith("-ws")
         ? wsDialer(port, { readBufSize: 4096, timeoutMs: 20_000 })
         : tcpDialer(port);
       const clients = await openIdleClients(dial, n);
       await new Promise((r) => setTimeout(r, 1000));
       const ok = (await Promise.all(clients.map((c) => c.ping(5000)))).every(Boolean);
-      const after = await rssKiB(child.pid);
+      const after = await holderRss(child.pid);
       let reduced = after;
       if (!holder.startsWith("nats-")) {
         Deno.kill(child.pid, "SIGUSR2");
         await new Promise((r) => setTimeout(r, 500));
-        reduced = await rssKiB(child.pid);
+        reduced = await holderRss(child.pid);
       }
       const perConn = (x: number) => ((x - before) / n).toFixed(1);
       console.log(

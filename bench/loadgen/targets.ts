@@ -77,6 +77,22 @@ export function freePort(): number {
   return port;
 }
 
+/** Poll until something accepts TCP connections on `port`, for at most `ms`. */
+export async function portOpen(port: number, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  // Bounded by `ms`.
+  while (performance.now() < end) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return false;
+}
+
 /** Find an executable on PATH. */
 export function which(cmd: string): string | null {
   const path = Deno.env.get("PATH") ?? "";
