@@ -49,12 +49,13 @@ import {
   TlsAcceptor,
   tlsPeerInfo,
 } from "../tls_server.ts";
-import type {
-  StartWsListener,
-  WsEngineHooks,
-  WsListener,
-  WsListenerOptions,
-  WsTlsConfig,
+import {
+  type StartWsListener,
+  upgradedHook,
+  type WsEngineHooks,
+  type WsListener,
+  type WsListenerOptions,
+  type WsTlsConfig,
 } from "./engine.ts";
 import {
   BROWSER_MAX_FRAME,
@@ -472,19 +473,9 @@ class Session implements ByteSink {
         maxDecompressed: engine.maxDecompressed,
         logDebug: engine.hooks.logDebug,
       });
-      const hook = res.kind === "client"
-        ? engine.hooks.onClient
-        : res.kind === "leafnode"
-        ? engine.hooks.onLeafnode
-        : undefined;
-      if (!hook || engine.closing) {
-        if (!engine.closing) {
-          engine.hooks.logError(
-            res.kind === "leafnode"
-              ? "Not configured to accept leaf node connections"
-              : "Not configured to accept MQTT connections",
-          );
-        }
+      const hook = upgradedHook(engine.hooks, res.kind);
+      if ("refused" in hook || engine.closing) {
+        if (!engine.closing && "refused" in hook) engine.hooks.logError(hook.refused);
         this.abort();
         return;
       }
@@ -492,7 +483,7 @@ class Session implements ByteSink {
       this.phase = "ws";
       this.#reader = null;
       this.#lastWrite = SETTLED;
-      ws.attach(hook(ws));
+      ws.attach(hook.take(ws));
       const held = this.#held;
       this.#held = null;
       if (held) { for (const b of held) ws.feed(b); }

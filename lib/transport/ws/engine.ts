@@ -3,7 +3,7 @@
  * `Deno.upgradeWebSocket`) and the own RFC 6455 codec over raw sockets. The server picks one
  * and never sees the difference.
  */
-import type { AuthCookieNames } from "./handshake.ts";
+import type { AuthCookieNames, WsPathKind } from "./handshake.ts";
 import type { CloseDescriptor } from "../../core/close_reasons.ts";
 import type { ByteSink, Transport } from "../../protocol/transport.ts";
 import type { AllowedOrigins } from "./origin.ts";
@@ -54,6 +54,23 @@ export interface WsEngineHooks {
   /** Log lines (e.g. `<addr> - websocket handshake error: <reason>`), at error level. */
   logError(msg: string): void;
   logDebug(msg: string): void;
+}
+
+/**
+ * The hook that takes an upgraded connection of path `kind`, or the line the reference logs when
+ * this server does not accept that kind (it has answered 101 and then closes silently).
+ */
+export function upgradedHook(
+  hooks: WsEngineHooks,
+  kind: WsPathKind,
+): { take: (transport: Transport) => ByteSink } | { refused: string } {
+  if (kind === "client") return { take: (t) => hooks.onClient(t) };
+  if (kind === "leafnode" && hooks.onLeafnode) return { take: (t) => hooks.onLeafnode!(t) };
+  return {
+    refused: kind === "leafnode"
+      ? "Not configured to accept leaf node connections"
+      : "Not configured to accept MQTT connections",
+  };
 }
 
 /** A listening engine. */

@@ -43,7 +43,13 @@ import { joinHostPort } from "../../core/gofmt.ts";
 import type { ConnectionKind } from "../../core/kinds.ts";
 import type { CloseDescriptor } from "../../core/close_reasons.ts";
 import type { ByteSink, PeerInfo, Transport } from "../../protocol/transport.ts";
-import type { StartWsListener, WsEngineHooks, WsListener, WsListenerOptions } from "./engine.ts";
+import {
+  type StartWsListener,
+  upgradedHook,
+  type WsEngineHooks,
+  type WsListener,
+  type WsListenerOptions,
+} from "./engine.ts";
 import {
   checkUpgradeRequest,
   handshakeErrorLog,
@@ -321,19 +327,13 @@ export const startNativeWsListener: StartWsListener = (
       transport.close(closeWith);
       return;
     }
-    if (which === "client") {
+    const hook = upgradedHook(hooks, which);
+    if ("take" in hook) {
       live.add(transport);
-      transport.attach(hooks.onClient(transport));
-    } else if (which === "leafnode" && hooks.onLeafnode) {
-      live.add(transport);
-      transport.attach(hooks.onLeafnode(transport));
+      transport.attach(hook.take(transport));
     } else {
       // The reference answers 101 and then closes silently.
-      hooks.logError(
-        which === "leafnode"
-          ? "Not configured to accept leaf node connections"
-          : "Not configured to accept MQTT connections",
-      );
+      hooks.logError(hook.refused);
       transport.watch();
       try {
         socket.close();
