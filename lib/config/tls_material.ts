@@ -92,15 +92,16 @@ function check(
           keyBlocks.map((b) => b.type).join(" ")
         }]`;
     }
+    const { X509Certificate, createPrivateKey } = nodeBuiltin("node:crypto");
     let cert: X509Certificate;
     try {
-      cert = new (nodeBuiltin("node:crypto").X509Certificate)(certs[0].body);
+      cert = new X509Certificate(certs[0].body);
     } catch {
       return pair + "x509: malformed certificate";
     }
     let pk;
     try {
-      pk = nodeBuiltin("node:crypto").createPrivateKey(key.body);
+      pk = createPrivateKey(key.body);
     } catch {
       return pair + "tls: failed to parse private key";
     }
@@ -115,11 +116,12 @@ function check(
   if (t.caFile) {
     const ca = readText(t.caFile);
     if (typeof ca !== "string") return ca.error;
+    const { X509Certificate } = nodeBuiltin("node:crypto");
     let ok = false;
     for (const b of pemBlocks(ca)) {
       if (b.type !== "CERTIFICATE") continue;
       try {
-        new (nodeBuiltin("node:crypto").X509Certificate)(b.body);
+        new X509Certificate(b.body);
         ok = true;
       } catch {
         // skipped like x509.CertPool.AppendCertsFromPEM
