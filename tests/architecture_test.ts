@@ -200,3 +200,24 @@ Deno.test("architecture: lib/core's primitives are defined there only (no copies
   }
   assertEquals(copies, []);
 });
+
+/**
+ * `lib/` loads `node:*` modules through lib/core/node_builtin.ts, on first use: a static value
+ * import would start Deno's Node compatibility layer in every server (~6 MB idle RSS).
+ */
+Deno.test("architecture: lib/ has no static value imports of node:* modules", async () => {
+  const offenders: string[] = [];
+  for (const f of await libFiles()) {
+    const text = await Deno.readTextFile(`${ROOT}${f}`);
+    for (
+      const m of text.matchAll(/^\s*(import|export)\s+(?!type\b)[^;]*?from\s+"(node:[^"]+)"/gm)
+    ) {
+      offenders.push(`${f}: ${m[2]}`);
+    }
+    for (const m of text.matchAll(/^\s*import\s+"(node:[^"]+)"/gm)) offenders.push(`${f}: ${m[1]}`);
+  }
+  assert(
+    (await Deno.readTextFile(`${ROOT}lib/core/node_builtin.ts`)).includes("getBuiltinModule"),
+  );
+  assertEquals(offenders, []);
+});
