@@ -12,7 +12,7 @@
  * `compression: true` only lets a server accept permessage-deflate when a client offers it; the
  * plain `ws-*` rows do not offer it, so they run uncompressed on every target.
  */
-import { RUN_V8_FLAGS } from "../../tools/permissions.ts";
+import { RUN_FLAGS } from "../../tools/permissions.ts";
 
 /** Ports handed to a target when it starts. */
 export interface TargetPorts {
@@ -370,11 +370,8 @@ function denoMainTarget(
       const conf = targetConfig(ports, wsExtra);
       const args = [
         "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-env",
         // As `deno task start` starts the server (tools/permissions.ts).
-        ...RUN_V8_FLAGS,
+        ...RUN_FLAGS,
         ...denoFlags(),
         mainPath,
         ...(conf ? ["-c", conf] : []),
