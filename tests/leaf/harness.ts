@@ -7,6 +7,10 @@ import { connect, type NatsConnection, type Subscription } from "nats";
 import { startReference } from "../helpers/reference.ts";
 import { startOurs } from "../helpers/server.ts";
 import { testPki } from "../helpers/certs.ts";
+import { freePort } from "../helpers/ports.ts";
+
+/** Re-exported for the leaf tests. */
+export { freePort };
 
 /** Which implementation runs a node. */
 export type Impl = "ours" | "ref";
@@ -19,14 +23,6 @@ export interface Node {
   clientPort: number;
   stderr(): string;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
 }
 
 /** Starts `impl` with `config` on client port `port`. */

@@ -9,16 +9,9 @@ import { deployOptions, deployPort } from "../../lib/server/deploy.ts";
 import { defaultOptions } from "../../lib/config/options.ts";
 import { exchange } from "./exchange.ts";
 import { RUN_PERMISSIONS } from "../../tools/permissions.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const DEPLOY = new URL("../../deploy.ts", import.meta.url).pathname;
-
-/** A port that was free a moment ago. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function refused(port: number): Promise<boolean> {
   try {
